@@ -1,0 +1,71 @@
+"""The ``somatrace`` command line: a root typer app to which each package contributes its sub-commands.
+
+Errors from any package end as one line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+import typer
+from rich.console import Console
+
+from analysis.errors import AnalysisError
+from api import __version__
+from api.errors import SomatraceError
+from collector.errors import CollectorError
+
+app = typer.Typer(
+    name="somatrace",
+    help="Somatrace: heartbeats from a chest strap to HRV trends beside therapy sessions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"somatrace {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages to stderr."),
+) -> None:
+    """Somatrace command line."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _register_all() -> None:
+    """Each package adds its own commands; the order here is the order of ``--help``."""
+    registrars: list[Callable[[typer.Typer], None]] = []
+    for register in registrars:
+        register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Entry point of the ``somatrace`` script."""
+    try:
+        app(standalone_mode=True)
+    except (SomatraceError, CollectorError, AnalysisError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()

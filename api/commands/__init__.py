@@ -1,0 +1,1 @@
+"""Sub-commands that the api package contributes to ``somatrace``."""
