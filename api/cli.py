@@ -50,7 +50,13 @@ def _root(
 
 def _register_all() -> None:
     """Each package adds its own commands; the order here is the order of ``--help``."""
-    registrars: list[Callable[[typer.Typer], None]] = []
+    from api.commands import db as db_commands
+    from api.commands import serve as serve_commands
+
+    registrars: list[Callable[[typer.Typer], None]] = [
+        db_commands.register,
+        serve_commands.register,
+    ]
     for register in registrars:
         register(app)
 

@@ -1,7 +1,6 @@
 -- 0001 core schema: the data model of DESIGN.md on plain PostgreSQL >= 15.
 -- TimescaleDB-specific changes (hypertables, compression, continuous aggregates) live in 0002.
 
-CREATE EXTENSION IF NOT EXISTS pgcrypto;
 
 CREATE TABLE patients (
     id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),

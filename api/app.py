@@ -1,0 +1,79 @@
+"""Builds the FastAPI application: lifespan (database pool), routers, and the one place errors become responses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api import __version__
+from api.db.pool import Database
+from api.errors import SomatraceError
+from api.routes import health
+from api.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The one error shape every endpoint answers with."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SomatraceError)
+    async def _somatrace_error(_: Request, exc: SomatraceError) -> JSONResponse:
+        if exc.status >= 500:
+            logger.error("%s: %s", exc.code, exc.message)
+        return JSONResponse(error_body(exc.code, exc.message, exc.fields), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            error_body("invalid_input", "the request is invalid", {"errors": errors}), status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
+
+
+def create_app(settings: Settings, conninfo: str) -> FastAPI:
+    """The Somatrace ASGI app talking to the database at ``conninfo`` (migrations already applied)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(conninfo, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        await db.open()
+        app.state.db = db
+        try:
+            yield
+        finally:
+            await db.close()
+
+    app = FastAPI(
+        title="Somatrace",
+        version=__version__,
+        description="Heartbeats from consumer chest straps to HRV trends beside therapy sessions. "
+        "Not a medical device.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    _install_error_handlers(app)
+    app.include_router(health.router)
+    return app

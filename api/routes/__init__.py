@@ -1,0 +1,1 @@
+"""HTTP routers, one per resource; each stays thin and leaves rules to services and SQL."""

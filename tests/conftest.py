@@ -1,0 +1,63 @@
+"""Shared test fixtures: fresh PostgreSQL databases on the machine's server (never skipped in CI)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+#: Admin URL of the PostgreSQL the integration tests use (the machine's PostgreSQL 15).
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _with_db(url: str, dbname: str) -> str:
+    base = psycopg.conninfo.conninfo_to_dict(url)
+    base["dbname"] = dbname
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in base.items() if v is not None})
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    """Admin URL; fails (does not skip) when PostgreSQL is down, so CI cannot pass silently."""
+    try:
+        with psycopg.connect(ADMIN_URL, connect_timeout=5):
+            pass
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {ADMIN_URL}: {exc}")
+    return ADMIN_URL
+
+
+def create_database(admin_url: str, prefix: str = "somatrace_test") -> str:
+    """Create a uniquely named empty database and return its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return _with_db(admin_url, name)
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(name))))
+
+
+@pytest.fixture
+def empty_db_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh database with no schema, dropped after the test."""
+    url = create_database(pg_admin_url)
+    try:
+        yield url
+    finally:
+        drop_database(pg_admin_url, url)
+
+
+@pytest.fixture
+def db_url(empty_db_url: str) -> str:
+    """A fresh database with every migration applied."""
+    from api.db.migrate import upgrade
+
+    upgrade(empty_db_url)
+    return empty_db_url
