@@ -1,0 +1,458 @@
+"""Durable local spool: each beat is committed to SQLite (WAL, synchronous=FULL) before use.
+
+Groups pending beats into batches with stable ids so a retried upload re-sends the same batch.
+Sending is left to ``collector.uploader``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from collector.beats import Beat, Gap
+from collector.errors import CollectorError
+
+__all__ = ["Spool", "SpoolBatch", "SpoolError", "SpoolStats", "StrapInfo"]
+
+logger = logging.getLogger(__name__)
+
+#: Schema version kept in PRAGMA user_version (written as a literal below).
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS beats (
+    t_ms INTEGER PRIMARY KEY,
+    rr_ticks INTEGER NOT NULL CHECK (rr_ticks > 0),
+    batch_id TEXT,
+    sent INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS beats_by_batch ON beats (batch_id);
+CREATE TABLE IF NOT EXISTS gaps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL CHECK (end_ms >= start_ms),
+    batch_id TEXT,
+    sent INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (start_ms, end_ms)
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id TEXT PRIMARY KEY,
+    created_ms INTEGER NOT NULL,
+    sent_ms INTEGER,
+    strap_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT OR IGNORE INTO counters (name, value) VALUES
+    ('spooled', 0), ('uploaded', 0), ('dropped', 0), ('gaps', 0), ('last_beat_ms', 0);
+"""
+
+#: Most gaps carried by one batch (gaps are rare; this only bounds a pathological backlog).
+_MAX_GAPS_PER_BATCH = 1000
+
+
+class SpoolError(CollectorError):
+    """The spool file cannot be used, or a call got invalid input."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrapInfo:
+    """Strap identity sent with every batch (the ingest contract's ``strap`` object)."""
+
+    address: str | None = None
+    name: str | None = None
+    model: str | None = None
+    firmware: str | None = None
+    battery_pct: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolBatch:
+    """Beats and gaps to upload together under one stable ``batch_id``."""
+
+    batch_id: uuid.UUID
+    beats: tuple[Beat, ...]
+    gaps: tuple[Gap, ...]
+    strap: StrapInfo
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolStats:
+    """Counters of the spool (totals survive pruning).
+
+    Attributes
+    ----------
+    spooled:
+        Distinct beats ever committed.
+    uploaded:
+        Beats acknowledged by the server.
+    pending:
+        Beats in the spool not yet acknowledged.
+    dropped:
+        RR values dropped as impossible (reported by the beat clock).
+    gaps:
+        Gaps ever recorded.
+    pending_gaps:
+        Gaps not yet acknowledged.
+    last_beat_ms:
+        Latest beat time ever committed (epoch ms), or ``None``.
+    """
+
+    spooled: int
+    uploaded: int
+    pending: int
+    dropped: int
+    gaps: int
+    pending_gaps: int = 0
+    last_beat_ms: int | None = None
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Spool:
+    """SQLite spool of beats and gaps awaiting upload.
+
+    Parameters
+    ----------
+    path:
+        Database file; parent directories are created. Several processes may open the same file
+        (SQLite serialises writers); one connection is shared by the threads of a process.
+
+    Raises
+    ------
+    SpoolError
+        When the file is not a usable SQLite database or WAL mode cannot be enabled.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise SpoolError(f"cannot open spool {self.path}: {exc}", path=str(self.path)) from exc
+        try:
+            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise SpoolError(
+                    f"spool {self.path} cannot use WAL journaling (got {mode})", path=str(self.path)
+                )
+            self._conn.execute("PRAGMA synchronous=FULL")
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, _SCHEMA_VERSION):
+                raise SpoolError(
+                    f"spool {self.path} has schema version {version}, expected {_SCHEMA_VERSION}",
+                    path=str(self.path),
+                )
+            # Every statement is idempotent (IF NOT EXISTS / OR IGNORE): safe on reopen.
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute("PRAGMA user_version=1")
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise SpoolError(
+                f"spool {self.path} is not a usable SQLite database: {exc}", path=str(self.path)
+            ) from exc
+        except SpoolError:
+            self._conn.close()
+            raise
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE … COMMIT), rolled back on any error."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _counter(self, name: str) -> int:
+        row = self._conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    @staticmethod
+    def _add(conn: sqlite3.Connection, name: str, delta: int) -> None:
+        conn.execute("UPDATE counters SET value = value + ? WHERE name = ?", (delta, name))
+
+    def append(self, beats: Iterable[Beat], gaps: Iterable[Gap] = (), dropped: int = 0) -> None:
+        """Commit beats, gaps and the dropped count in one transaction before returning.
+
+        A beat whose ``t_ms`` is already spooled (or was, until pruned after upload) is ignored.
+
+        Raises
+        ------
+        SpoolError
+            For a non-positive RR, a negative time, a gap ending before it starts, a negative
+            ``dropped``, or a database failure (nothing of the call is then stored).
+        """
+        beat_rows = [(b.t_ms, b.rr_ticks) for b in beats]
+        gap_rows = [(g.start_ms, g.end_ms) for g in gaps]
+        for t_ms, rr_ticks in beat_rows:
+            if not isinstance(t_ms, int) or not isinstance(rr_ticks, int):
+                raise SpoolError("beat time and RR must be integers", t_ms=t_ms, rr_ticks=rr_ticks)
+            if t_ms < 0 or rr_ticks <= 0:
+                raise SpoolError(
+                    f"invalid beat t_ms={t_ms} rr_ticks={rr_ticks}", t_ms=t_ms, rr_ticks=rr_ticks
+                )
+        for start_ms, end_ms in gap_rows:
+            if end_ms < start_ms:
+                raise SpoolError(
+                    f"gap ends ({end_ms}) before it starts ({start_ms})",
+                    start_ms=start_ms,
+                    end_ms=end_ms,
+                )
+        if dropped < 0:
+            raise SpoolError(f"dropped count must not be negative, got {dropped}", dropped=dropped)
+        if not beat_rows and not gap_rows and dropped == 0:
+            return
+        try:
+            with self._write() as conn:
+                before = conn.total_changes
+                conn.executemany(
+                    "INSERT OR IGNORE INTO beats (t_ms, rr_ticks) VALUES (?, ?)", beat_rows
+                )
+                new_beats = conn.total_changes - before
+                before = conn.total_changes
+                conn.executemany(
+                    "INSERT OR IGNORE INTO gaps (start_ms, end_ms) VALUES (?, ?)", gap_rows
+                )
+                new_gaps = conn.total_changes - before
+                self._add(conn, "spooled", new_beats)
+                self._add(conn, "gaps", new_gaps)
+                self._add(conn, "dropped", dropped)
+                if beat_rows:
+                    conn.execute(
+                        "UPDATE counters SET value = max(value, ?) WHERE name = 'last_beat_ms'",
+                        (max(t for t, _ in beat_rows),),
+                    )
+        except sqlite3.Error as exc:
+            raise SpoolError(
+                f"cannot write to spool {self.path}: {exc}", path=str(self.path)
+            ) from exc
+
+    def set_strap_info(
+        self,
+        *,
+        address: str | None = None,
+        name: str | None = None,
+        model: str | None = None,
+        firmware: str | None = None,
+        battery_pct: int | None = None,
+    ) -> None:
+        """Store the strap identity sent with batches created from now on."""
+        if battery_pct is not None and not 0 <= battery_pct <= 100:
+            raise SpoolError(
+                f"battery_pct must be 0–100, got {battery_pct}", battery_pct=battery_pct
+            )
+        info = StrapInfo(address, name, model, firmware, battery_pct)
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('strap', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (json.dumps(asdict(info)),),
+            )
+
+    def strap_info(self) -> StrapInfo:
+        """The strap identity last stored (all ``None`` when never set)."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'strap'").fetchone()
+        return _strap_from_json(row[0]) if row else StrapInfo()
+
+    def last_beat_ms(self) -> int | None:
+        """Latest beat time ever committed (epoch ms), to resume the beat clock after a restart."""
+        with self._lock:
+            value = self._counter("last_beat_ms")
+        return value if value > 0 else None
+
+    def next_batch(self, max_beats: int = 5000) -> SpoolBatch | None:
+        """The batch to upload next, or ``None`` when nothing is pending.
+
+        An unacknowledged batch is returned again unchanged (same id, beats, gaps and strap) until
+        ``mark_sent`` or ``release_batch``; otherwise a new batch of up to ``max_beats`` oldest
+        pending beats and the pending gaps is created and persisted first.
+        """
+        if max_beats < 1:
+            raise SpoolError(f"max_beats must be at least 1, got {max_beats}", max_beats=max_beats)
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT batch_id, strap_json FROM batches WHERE sent_ms IS NULL "
+                "ORDER BY created_ms, batch_id LIMIT 1"
+            ).fetchone()
+            if row is not None:
+                return self._load_batch(conn, row[0], row[1])
+            beat_rows = conn.execute(
+                "SELECT t_ms FROM beats WHERE batch_id IS NULL AND sent = 0 ORDER BY t_ms LIMIT ?",
+                (max_beats,),
+            ).fetchall()
+            gap_ids = conn.execute(
+                "SELECT id FROM gaps WHERE batch_id IS NULL AND sent = 0 ORDER BY start_ms LIMIT ?",
+                (_MAX_GAPS_PER_BATCH,),
+            ).fetchall()
+            if not beat_rows and not gap_ids:
+                return None
+            batch_id = str(uuid.uuid4())
+            strap_row = conn.execute("SELECT value FROM meta WHERE key = 'strap'").fetchone()
+            strap_json = strap_row[0] if strap_row else json.dumps(asdict(StrapInfo()))
+            conn.execute(
+                "INSERT INTO batches (batch_id, created_ms, strap_json) VALUES (?, ?, ?)",
+                (batch_id, _now_ms(), strap_json),
+            )
+            if beat_rows:
+                conn.execute(
+                    "UPDATE beats SET batch_id = ?"
+                    " WHERE batch_id IS NULL AND sent = 0 AND t_ms <= ?",
+                    (batch_id, beat_rows[-1][0]),
+                )
+            conn.executemany(
+                "UPDATE gaps SET batch_id = ? WHERE id = ?", [(batch_id, g[0]) for g in gap_ids]
+            )
+            return self._load_batch(conn, batch_id, strap_json)
+
+    @staticmethod
+    def _load_batch(conn: sqlite3.Connection, batch_id: str, strap_json: str) -> SpoolBatch:
+        beats = tuple(
+            Beat(t_ms=int(t), rr_ticks=int(r))
+            for t, r in conn.execute(
+                "SELECT t_ms, rr_ticks FROM beats WHERE batch_id = ? ORDER BY t_ms", (batch_id,)
+            )
+        )
+        gaps = tuple(
+            Gap(start_ms=int(s), end_ms=int(e))
+            for s, e in conn.execute(
+                "SELECT start_ms, end_ms FROM gaps WHERE batch_id = ? ORDER BY start_ms, end_ms",
+                (batch_id,),
+            )
+        )
+        return SpoolBatch(
+            batch_id=uuid.UUID(batch_id), beats=beats, gaps=gaps, strap=_strap_from_json(strap_json)
+        )
+
+    def mark_sent(self, batch_id: uuid.UUID) -> None:
+        """Record the server's acknowledgement of a batch (idempotent).
+
+        Raises
+        ------
+        SpoolError
+            When no such batch exists.
+        """
+        key = str(batch_id)
+        with self._write() as conn:
+            row = conn.execute("SELECT sent_ms FROM batches WHERE batch_id = ?", (key,)).fetchone()
+            if row is None:
+                raise SpoolError(f"unknown batch {key}", batch_id=key)
+            if row[0] is not None:
+                return
+            conn.execute("UPDATE batches SET sent_ms = ? WHERE batch_id = ?", (_now_ms(), key))
+            cur = conn.execute("UPDATE beats SET sent = 1 WHERE batch_id = ?", (key,))
+            self._add(conn, "uploaded", cur.rowcount)
+            conn.execute("UPDATE gaps SET sent = 1 WHERE batch_id = ?", (key,))
+
+    def release_batch(self, batch_id: uuid.UUID) -> None:
+        """Dissolve an unacknowledged batch (e.g. the server said it is too big) so it is rebuilt.
+
+        Only for batches the server did not store; an acknowledged batch cannot be released.
+        """
+        key = str(batch_id)
+        with self._write() as conn:
+            row = conn.execute("SELECT sent_ms FROM batches WHERE batch_id = ?", (key,)).fetchone()
+            if row is None:
+                raise SpoolError(f"unknown batch {key}", batch_id=key)
+            if row[0] is not None:
+                raise SpoolError(f"batch {key} was already acknowledged", batch_id=key)
+            conn.execute("UPDATE beats SET batch_id = NULL WHERE batch_id = ?", (key,))
+            conn.execute("UPDATE gaps SET batch_id = NULL WHERE batch_id = ?", (key,))
+            conn.execute("DELETE FROM batches WHERE batch_id = ?", (key,))
+
+    def prune(self, retention_s: float, *, now_s: float | None = None) -> int:
+        """Delete beats and gaps acknowledged more than ``retention_s`` seconds ago.
+
+        Returns
+        -------
+        int
+            Number of beats deleted. Pending beats are never deleted.
+        """
+        if retention_s < 0:
+            raise SpoolError(
+                f"retention_s must not be negative, got {retention_s}", retention_s=retention_s
+            )
+        now_ms = _now_ms() if now_s is None else int(now_s * 1000)
+        cutoff_ms = now_ms - int(retention_s * 1000)
+        with self._write() as conn:
+            cur = conn.execute(
+                "DELETE FROM beats WHERE sent = 1 AND batch_id IN (SELECT batch_id FROM batches"
+                " WHERE sent_ms IS NOT NULL AND sent_ms <= ?)",
+                (cutoff_ms,),
+            )
+            deleted = cur.rowcount
+            conn.execute(
+                "DELETE FROM gaps WHERE sent = 1 AND batch_id IN (SELECT batch_id FROM batches"
+                " WHERE sent_ms IS NOT NULL AND sent_ms <= ?)",
+                (cutoff_ms,),
+            )
+            conn.execute(
+                "DELETE FROM batches WHERE sent_ms IS NOT NULL AND sent_ms <= ?", (cutoff_ms,)
+            )
+        if deleted:
+            logger.info("pruned %d uploaded beats from %s", deleted, self.path)
+        return deleted
+
+    def stats(self) -> SpoolStats:
+        """Current counters."""
+        with self._lock:
+            pending = self._conn.execute("SELECT count(*) FROM beats WHERE sent = 0").fetchone()[0]
+            pending_gaps = self._conn.execute(
+                "SELECT count(*) FROM gaps WHERE sent = 0"
+            ).fetchone()[0]
+            last = self._counter("last_beat_ms")
+            return SpoolStats(
+                spooled=self._counter("spooled"),
+                uploaded=self._counter("uploaded"),
+                pending=int(pending),
+                dropped=self._counter("dropped"),
+                gaps=self._counter("gaps"),
+                pending_gaps=int(pending_gaps),
+                last_beat_ms=last if last > 0 else None,
+            )
+
+    def close(self) -> None:
+        """Close the database (a checkpoint folds the WAL into the main file)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _strap_from_json(text: str) -> StrapInfo:
+    data = json.loads(text)
+    return StrapInfo(
+        address=data.get("address"),
+        name=data.get("name"),
+        model=data.get("model"),
+        firmware=data.get("firmware"),
+        battery_pct=data.get("battery_pct"),
+    )
