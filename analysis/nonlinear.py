@@ -1,0 +1,275 @@
+"""DFA α1 and sample entropy of many NN windows at once, equal to neurokit2's ``hrv_nonlinear``.
+
+All windows are concatenated and processed with whole-array NumPy operations (no per-window
+neurokit2 calls); minimum-length policies are left to ``analysis.windows``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.kernel_input import as_nn_window
+
+logger = logging.getLogger(__name__)
+
+#: DFA α1 box sizes in beats (Peng et al. 1995; neurokit2 ``dfa_windows[0] = (4, 11)``).
+DFA_ALPHA1_SCALES: tuple[int, ...] = (4, 5, 6, 7, 8, 9, 10, 11)
+#: neurokit2 returns NaN for DFA below this many intervals.
+DFA_MIN_BEATS: int = 12
+#: Detrended box variances at or below this are ignored (neurokit2 ``_fractal_dfa_fluctuation``).
+DFA_MIN_BOX_VARIANCE: float = 1e-8
+#: Sample entropy embedding dimension m (Richman & Moorman 2000; neurokit2 ``hrv_nonlinear``).
+SAMPEN_DIMENSION: int = 2
+#: Sample entropy tolerance as a fraction of the window's SD (ddof = 1).
+SAMPEN_TOLERANCE_SD: float = 0.2
+#: Candidate pairs processed per chunk in the sample-entropy kernel (bounds peak memory).
+_SAMPEN_CHUNK_PAIRS: int = 4_000_000
+
+
+@dataclass(frozen=True)
+class MarkerBatch:
+    """One marker for ``n`` windows.
+
+    Attributes
+    ----------
+    values:
+        Float array of length ``n``; NaN where the marker is undefined for that window.
+    reasons:
+        For each window, ``None`` when defined, else ``"<marker>: <why>"``.
+    """
+
+    values: NDArray[np.float64]
+    reasons: tuple[str | None, ...]
+
+
+def _concat(
+    nn_ms: Sequence[NDArray[np.float64]],
+) -> tuple[list[NDArray[np.float64]], NDArray[np.int64]]:
+    windows = [as_nn_window(nn, index) for index, nn in enumerate(nn_ms)]
+    lengths = np.array([w.size for w in windows], dtype=np.int64)
+    return windows, lengths
+
+
+def _segment_starts(
+    offsets: NDArray[np.int64], counts: NDArray[np.int64], step: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Start index (into the concatenation) and window number of every box, in order."""
+    total = int(counts.sum())
+    owner = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    first = np.cumsum(counts) - counts
+    rank = np.arange(total, dtype=np.int64) - first[owner]
+    return offsets[owner] + rank * step, owner
+
+
+def dfa_alpha1_batch(nn_ms: Sequence[NDArray[np.float64]]) -> MarkerBatch:
+    """Short-term detrended fluctuation exponent α1 of each window, vectorised over windows.
+
+    Parameters
+    ----------
+    nn_ms:
+        One array of NN intervals (ms) per window.
+
+    Returns
+    -------
+    MarkerBatch
+        α1 (dimensionless) equal within 1e-9 relative to ``nk.hrv_nonlinear(...)["HRV_DFA_alpha1"]``
+        (i.e. ``nk.fractal_dfa(nn, scale=range(4, 12))``). NaN, with a reason, for windows with
+        fewer than 12 intervals (as neurokit2) or with no detrended variance at some box size
+        (constant NN, where neurokit2 fails).
+
+    Raises
+    ------
+    analysis.kernel_input.MarkerInputError
+        Non-finite, non-positive or multi-dimensional input.
+
+    Notes
+    -----
+    The mean-removed series is integrated; for each box size ``s`` in 4..11 the boxes start every
+    ``s // 2`` beats (``range(0, n - s, s // 2)``), a least-squares line is removed from each box,
+    and ``F(s)`` is the root of the mean box variance (variances <= 1e-8 dropped). α1 is the
+    least-squares slope of ``log2 F(s)`` on ``log2 s``. Boxes of all windows are stacked and fitted
+    in closed form.
+
+    References
+    ----------
+    Peng C-K, Havlin S, Stanley HE, Goldberger AL (1995). Quantification of scaling exponents and
+    crossover phenomena in nonstationary heartbeat time series. Chaos 5:82-87.
+    neurokit2 0.2.13 ``fractal_dfa`` and ``_hrv_dfa``.
+    """
+    windows, lengths = _concat(nn_ms)
+    n_windows = len(windows)
+    values = np.full(n_windows, np.nan)
+    reasons: list[str | None] = [None] * n_windows
+    usable = np.flatnonzero(lengths >= DFA_MIN_BEATS)
+    for index in np.flatnonzero(lengths < DFA_MIN_BEATS).tolist():
+        reasons[index] = f"dfa_alpha1: needs >= {DFA_MIN_BEATS} beats, got {int(lengths[index])}"
+    if usable.size == 0:
+        return MarkerBatch(values, tuple(reasons))
+
+    used_lengths = lengths[usable]
+    offsets = np.cumsum(used_lengths) - used_lengths
+    owner_of_beat = np.repeat(np.arange(usable.size), used_lengths)
+    x = np.concatenate([windows[i] for i in usable.tolist()])
+    means = np.add.reduceat(x, offsets) / used_lengths
+    profile = np.cumsum(x - means[owner_of_beat])
+    before = np.concatenate(([0.0], profile))[offsets]
+    profile = profile - before[owner_of_beat]
+
+    n_scales = len(DFA_ALPHA1_SCALES)
+    log_f = np.empty((usable.size, n_scales))
+    for k, scale in enumerate(DFA_ALPHA1_SCALES):
+        step = scale // 2
+        counts = (used_lengths - scale + step - 1) // step
+        starts, owner = _segment_starts(offsets, counts, step)
+        boxes = profile[starts[:, None] + np.arange(scale)]
+        x_centred = np.arange(scale) - (scale - 1) / 2
+        boxes = boxes - boxes.mean(axis=1, keepdims=True)
+        slope = boxes @ x_centred / float(x_centred @ x_centred)
+        resid = boxes - slope[:, None] * x_centred
+        var = np.einsum("ij,ij->i", resid, resid) / scale
+        kept = var > DFA_MIN_BOX_VARIANCE
+        total = np.bincount(owner[kept], weights=var[kept], minlength=usable.size)
+        n_kept = np.bincount(owner[kept], minlength=usable.size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_f[:, k] = np.log2(np.sqrt(total / n_kept))
+
+    log_s = np.log2(np.array(DFA_ALPHA1_SCALES, dtype=np.float64))
+    log_s_centred = log_s - log_s.mean()
+    finite = np.all(np.isfinite(log_f), axis=1)
+    alpha = (
+        (log_f - log_f.mean(axis=1, keepdims=True))
+        @ log_s_centred
+        / (log_s_centred @ log_s_centred)
+    )
+    values[usable[finite]] = alpha[finite]
+    for index in usable[~finite].tolist():
+        reasons[index] = "dfa_alpha1: no fluctuation left after detrending (constant NN)"
+    return MarkerBatch(values, tuple(reasons))
+
+
+def _pair_matches(
+    x: NDArray[np.float64],
+    i: NDArray[np.int64],
+    j: NDArray[np.int64],
+    tol: NDArray[np.float64],
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """For template pairs (i, j): match at m = 2 and at m = 3 (Chebyshev distance <= tol)."""
+    first = np.abs(x[i] - x[j]) <= tol
+    m2 = first & (np.abs(x[i + 1] - x[j + 1]) <= tol)
+    m3 = m2 & (np.abs(x[i + 2] - x[j + 2]) <= tol)
+    return m2, m3
+
+
+def sampen_batch(nn_ms: Sequence[NDArray[np.float64]]) -> MarkerBatch:
+    """Sample entropy (m = 2, r = 0.2 SD) of each window, vectorised over windows.
+
+    Parameters
+    ----------
+    nn_ms:
+        One array of NN intervals (ms) per window.
+
+    Returns
+    -------
+    MarkerBatch
+        SampEn (dimensionless) equal within 1e-9 relative to ``nk.hrv_nonlinear(...)["HRV_SampEn"]``
+        wherever neurokit2 returns a finite value. Where SampEn is undefined the value is NaN with
+        a reason, never a number: no pair of templates matches at length 2 (neurokit2 returns
+        -inf), none matches at length 3 (neurokit2 returns +inf), or fewer than 4 intervals.
+
+    Raises
+    ------
+    analysis.kernel_input.MarkerInputError
+        Non-finite, non-positive or multi-dimensional input.
+
+    Notes
+    -----
+    As neurokit2: r = 0.2 * SD (ddof = 1) of the window; the N - 2 templates
+    ``(x[i], x[i+1])`` and ``(x[i], x[i+1], x[i+2])``, i = 0..N-3, are compared with the Chebyshev
+    distance, a pair matching when the distance is <= r, self-matches excluded;
+    SampEn = -ln(A / B) with A and B the numbers of matching pairs at lengths 3 and 2.
+    Candidate pairs are found by sorting each window and keeping only pairs whose first values
+    lie within r; all windows are handled in one pass.
+
+    References
+    ----------
+    Richman JS, Moorman JR (2000). Physiological time-series analysis using approximate entropy
+    and sample entropy. Am J Physiol Heart Circ Physiol 278:H2039-H2049.
+    neurokit2 0.2.13 ``entropy_sample`` and ``_phi``.
+    """
+    windows, lengths = _concat(nn_ms)
+    n_windows = len(windows)
+    values = np.full(n_windows, np.nan)
+    reasons: list[str | None] = [None] * n_windows
+    min_beats = SAMPEN_DIMENSION + 2
+    for index in np.flatnonzero(lengths < min_beats).tolist():
+        reasons[index] = f"sampen: needs >= {min_beats} beats, got {int(lengths[index])}"
+    usable = np.flatnonzero(lengths >= min_beats)
+    if usable.size == 0:
+        return MarkerBatch(values, tuple(reasons))
+
+    used_lengths = lengths[usable]
+    offsets = np.cumsum(used_lengths) - used_lengths
+    x = np.concatenate([windows[i] for i in usable.tolist()])
+    tolerance = np.array(
+        [SAMPEN_TOLERANCE_SD * np.std(windows[i], ddof=1) for i in usable.tolist()]
+    )
+    n_templates = used_lengths - SAMPEN_DIMENSION
+
+    # Templates i = offset .. offset + N - 3 of every window, sorted by first value within window.
+    owner = np.repeat(np.arange(usable.size), n_templates)
+    first = np.cumsum(n_templates) - n_templates
+    template = offsets[owner] + np.arange(int(n_templates.sum())) - first[owner]
+    order = np.lexsort((x[template], owner))
+    sorted_template = template[order]
+    sorted_value = x[sorted_template]
+    # Upper end (exclusive) of each template's candidate run: values within r (with slack so that
+    # rounding in x + r never drops a pair; the exact test on |x_i - x_j| follows).
+    slack = tolerance * (1 + 1e-9) + 1e-9
+    run_end = np.empty(sorted_value.size, dtype=np.int64)
+    for w in range(usable.size):
+        lo, hi = int(first[w]), int(first[w] + n_templates[w])
+        run_end[lo:hi] = lo + np.searchsorted(
+            sorted_value[lo:hi], sorted_value[lo:hi] + slack[w], side="right"
+        )
+    n_partners = run_end - np.arange(sorted_value.size) - 1
+
+    count_b = np.zeros(usable.size)
+    count_a = np.zeros(usable.size)
+    position = 0
+    cumulative = np.cumsum(n_partners)
+    while position < sorted_value.size:
+        base = cumulative[position - 1] if position else 0
+        stop = int(np.searchsorted(cumulative, base + _SAMPEN_CHUNK_PAIRS, side="right"))
+        stop = max(stop, position + 1)
+        partners = n_partners[position:stop]
+        total = int(partners.sum())
+        if total:
+            left = np.repeat(np.arange(position, stop), partners)
+            rank = np.arange(total) - np.repeat(np.cumsum(partners) - partners, partners)
+            right = left + 1 + rank
+            w_pair = owner[order[left]]
+            m2, m3 = _pair_matches(
+                x, sorted_template[left], sorted_template[right], tolerance[w_pair]
+            )
+            count_b += np.bincount(w_pair[m2], minlength=usable.size)
+            count_a += np.bincount(w_pair[m3], minlength=usable.size)
+        position = stop
+
+    denominator = n_templates * (n_templates - 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi_b = 2.0 * count_b / denominator
+        phi_a = 2.0 * count_a / denominator
+        ratio = phi_a / phi_b
+    for k, index in enumerate(usable.tolist()):
+        if np.isclose(phi_b[k], 0):
+            reasons[index] = "sampen: undefined, no templates match at length 2"
+        elif np.isclose(ratio[k], 0):
+            reasons[index] = "sampen: undefined, no templates match at length 3"
+        else:
+            values[index] = -np.log(ratio[k]) + 0.0  # -0.0 -> 0.0 when A == B
+    return MarkerBatch(values, tuple(reasons))
