@@ -1,0 +1,335 @@
+"""Uploader: sends spooled batches to the API's ingest endpoint and marks them sent after a 2xx.
+
+Retries with exponential backoff and jitter while the server or network is down; the server's
+idempotency (per batch id and beat time) makes re-sending after a crash safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from collector.errors import CollectorError
+from collector.spool import Spool, SpoolBatch
+
+__all__ = [
+    "DEFAULT_RETENTION_S",
+    "INGEST_PATH",
+    "BatchRejected",
+    "DeviceTokenRejected",
+    "UploadError",
+    "UploadResult",
+    "Uploader",
+    "batch_payload",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Path of the ingest endpoint below the server URL (the API issue's contract).
+INGEST_PATH = "/v1/ingest/beats"
+#: Uploaded beats stay in the local spool this long (seconds) before ``prune`` deletes them.
+DEFAULT_RETENTION_S = 7 * 24 * 3600.0
+
+_RETRYABLE_4XX = frozenset({408, 425, 429})
+
+
+class UploadError(CollectorError):
+    """Uploading failed in a way that retrying will not fix."""
+
+
+class DeviceTokenRejected(UploadError):
+    """The server refused the device token (401/403): pair the collector again."""
+
+
+class BatchRejected(UploadError):
+    """The server rejected a batch's content (422, or 413 for a single beat); beats stay spooled."""
+
+
+@dataclass(frozen=True, slots=True)
+class UploadResult:
+    """Outcome of one ``upload_pending`` round.
+
+    Attributes
+    ----------
+    batches_sent:
+        Batches acknowledged with a 2xx in this round.
+    accepted:
+        Beats the server reported as newly stored.
+    duplicates:
+        Beats the server already had (re-sent batches after a crash).
+    pending:
+        Beats still waiting in the spool after the round.
+    error:
+        Why the round stopped early on a retryable failure (network, 5xx, 429), else ``None``.
+    """
+
+    batches_sent: int
+    accepted: int
+    duplicates: int
+    pending: int
+    error: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether everything spooled has been acknowledged."""
+        return self.error is None and self.pending == 0
+
+
+def batch_payload(batch: SpoolBatch) -> dict[str, Any]:
+    """The ingest contract's JSON body for a batch."""
+    return {
+        "batch_id": str(batch.batch_id),
+        "beats": [{"t_ms": b.t_ms, "rr_ticks": b.rr_ticks} for b in batch.beats],
+        "gaps": [{"start_ms": g.start_ms, "end_ms": g.end_ms} for g in batch.gaps],
+        "strap": {
+            "address": batch.strap.address,
+            "name": batch.strap.name,
+            "model": batch.strap.model,
+            "firmware": batch.strap.firmware,
+            "battery_pct": batch.strap.battery_pct,
+        },
+    }
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500]
+    if isinstance(body, dict) and "detail" in body:
+        return str(body["detail"])[:500]
+    return str(body)[:500]
+
+
+class Uploader:
+    """Sends the spool's batches to ``{server_url}/v1/ingest/beats`` with the device token.
+
+    Parameters
+    ----------
+    spool:
+        The spool to drain.
+    server_url:
+        Base URL of the Somatrace API (``http://`` or ``https://``).
+    device_token:
+        Bearer token issued when the device was paired.
+    max_batch_beats:
+        Beats per batch; halved on 413 (payload too large).
+    timeout_s:
+        Per-request timeout.
+    backoff_initial_s, backoff_max_s:
+        Exponential backoff bounds for retries (each delay is jittered in [d/2, d]).
+    poll_interval_s:
+        How often ``run`` looks for new beats when everything is uploaded (``wake`` shortens it).
+    retention_s:
+        Uploaded beats older than this are pruned by ``run``; ``None`` keeps them.
+    transport:
+        Optional httpx transport (tests, proxies).
+    rng:
+        Source of jitter.
+
+    Raises
+    ------
+    UploadError
+        When the server URL is not an http(s) URL or the token is empty.
+    """
+
+    def __init__(
+        self,
+        spool: Spool,
+        server_url: str,
+        device_token: str,
+        *,
+        max_batch_beats: int = 5000,
+        timeout_s: float = 30.0,
+        backoff_initial_s: float = 1.0,
+        backoff_max_s: float = 300.0,
+        poll_interval_s: float = 5.0,
+        retention_s: float | None = DEFAULT_RETENTION_S,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        parts = urlsplit(server_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UploadError(f"server URL must be http(s)://host[:port], got {server_url!r}")
+        if not device_token:
+            raise UploadError("device token is empty; pair the collector first")
+        if max_batch_beats < 1:
+            raise UploadError(f"max_batch_beats must be at least 1, got {max_batch_beats}")
+        self.spool = spool
+        self.ingest_url = server_url.rstrip("/") + INGEST_PATH
+        self._token = device_token
+        self.max_batch_beats = max_batch_beats
+        self._timeout_s = timeout_s
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        self._poll_interval_s = poll_interval_s
+        self._retention_s = retention_s
+        self._transport = transport
+        self._rng = rng or random.Random()  # noqa: S311 - retry jitter, not cryptography
+        self._client: httpx.AsyncClient | None = None
+        self._wake = asyncio.Event()
+        #: Consecutive failed rounds (0 after a successful one), for status displays.
+        self.failures = 0
+        #: Last retryable or rejection error, for status displays.
+        self.last_error: str | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=self._timeout_s,
+                transport=self._transport,
+                headers={
+                    "Authorization": f"Bearer {self._token}",
+                    "User-Agent": "somatrace-collector",
+                },
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def wake(self) -> None:
+        """Ask a running ``run`` loop to look for new beats now (ignored while backing off)."""
+        self._wake.set()
+
+    def backoff_s(self, attempt: int) -> float:
+        """Delay before retry number ``attempt`` (1-based): ``d = min(max, initial·2^(n-1))``,
+        jittered uniformly in [d/2, d]."""
+        exp = min(self._backoff_max_s, self._backoff_initial_s * 2.0 ** max(0, attempt - 1))
+        return exp / 2 + self._rng.uniform(0, exp / 2)
+
+    async def upload_pending(self) -> UploadResult:
+        """Send batches until the spool is drained or a retryable failure stops the round.
+
+        Returns
+        -------
+        UploadResult
+            Counts of this round; ``error`` is set when the network or server failed (retry later).
+
+        Raises
+        ------
+        DeviceTokenRejected
+            On 401/403.
+        BatchRejected
+            On 422 (or 413 for a batch of one beat, or another non-retryable 4xx); the batch
+            stays in the spool.
+        """
+        sent = accepted = duplicates = 0
+        error: str | None = None
+        while True:
+            batch = await asyncio.to_thread(self.spool.next_batch, self.max_batch_beats)
+            if batch is None:
+                break
+            try:
+                response = await self._http().post(self.ingest_url, json=batch_payload(batch))
+            except httpx.TransportError as exc:
+                error = f"cannot reach {self.ingest_url}: {type(exc).__name__}: {exc}"
+                break
+            status = response.status_code
+            if 200 <= status < 300:
+                # Acknowledged: from here on the server has the batch, whatever the body says.
+                await asyncio.to_thread(self.spool.mark_sent, batch.batch_id)
+                sent += 1
+                got_accepted, got_duplicates = self._counts(response, batch)
+                accepted += got_accepted
+                duplicates += got_duplicates
+                continue
+            if status in (401, 403):
+                self.last_error = f"device token rejected ({status}): {_detail(response)}"
+                raise DeviceTokenRejected(self.last_error, status=status, url=self.ingest_url)
+            if status == 413 and len(batch.beats) > 1:
+                await asyncio.to_thread(self.spool.release_batch, batch.batch_id)
+                self.max_batch_beats = max(1, len(batch.beats) // 2)
+                logger.warning(
+                    "server says batch of %d beats is too large; retrying with %d",
+                    len(batch.beats),
+                    self.max_batch_beats,
+                )
+                continue
+            if status >= 500 or status in _RETRYABLE_4XX:
+                error = f"server answered {status}: {_detail(response)}"
+                break
+            detail = _detail(response)
+            self.last_error = f"server rejected batch {batch.batch_id} ({status}): {detail}"
+            logger.error("%s; its %d beats stay in the spool", self.last_error, len(batch.beats))
+            raise BatchRejected(
+                self.last_error, status=status, batch_id=str(batch.batch_id), detail=detail
+            )
+        stats = await asyncio.to_thread(self.spool.stats)
+        if error is not None:
+            self.last_error = error
+            logger.warning("upload interrupted, will retry: %s", error)
+        return UploadResult(
+            batches_sent=sent,
+            accepted=accepted,
+            duplicates=duplicates,
+            pending=stats.pending,
+            error=error,
+        )
+
+    @staticmethod
+    def _counts(response: httpx.Response, batch: SpoolBatch) -> tuple[int, int]:
+        try:
+            body = response.json()
+            return int(body["accepted"]), int(body["duplicates"])
+        except (ValueError, KeyError, TypeError):
+            logger.warning("2xx without accepted/duplicates counts for batch %s", batch.batch_id)
+            return len(batch.beats), 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Upload until ``stop`` is set: poll, retry with backoff and jitter, prune old beats.
+
+        Raises
+        ------
+        DeviceTokenRejected
+            Retrying cannot help; the caller should ask the user to pair again.
+
+        Notes
+        -----
+        A rejected batch (422) is logged and retried after ``backoff_max_s`` (a server upgrade
+        may accept it); its beats are never deleted.
+        """
+        try:
+            while not stop.is_set():
+                try:
+                    result = await self.upload_pending()
+                except BatchRejected:
+                    self.failures += 1
+                    delay = self._backoff_max_s
+                else:
+                    if result.error is None:
+                        self.failures = 0
+                        self.last_error = None
+                        delay = self._poll_interval_s
+                        if self._retention_s is not None:
+                            await asyncio.to_thread(self.spool.prune, self._retention_s)
+                    else:
+                        self.failures += 1
+                        delay = self.backoff_s(self.failures)
+                await self._sleep(stop, delay)
+        finally:
+            await self.aclose()
+
+    async def _sleep(self, stop: asyncio.Event, delay_s: float) -> None:
+        """Wait ``delay_s`` or until stopped; ``wake`` shortens an idle poll, never a backoff."""
+        self._wake.clear()
+        tasks = {asyncio.ensure_future(stop.wait())}
+        if self.failures == 0:
+            tasks.add(asyncio.ensure_future(self._wake.wait()))
+        try:
+            await asyncio.wait(tasks, timeout=delay_s, return_when="FIRST_COMPLETED")
+        finally:
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
