@@ -31,7 +31,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _somatrace_error(_: Request, exc: SomatraceError) -> JSONResponse:
         if exc.status >= 500:
             logger.error("%s: %s", exc.code, exc.message)
-        return JSONResponse(error_body(exc.code, exc.message, exc.fields), status_code=exc.status)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.fields),
+            status_code=exc.status,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
