@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -14,9 +15,8 @@ ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _with_db(url: str, dbname: str) -> str:
-    base = psycopg.conninfo.conninfo_to_dict(url)
-    base["dbname"] = dbname
-    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in base.items() if v is not None})
+    """The same server URL with another database name (URL form, as SOMATRACE_DATABASE_URL expects)."""
+    return urlunsplit(urlsplit(url)._replace(path="/" + dbname))
 
 
 @pytest.fixture(scope="session")
