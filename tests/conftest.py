@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -10,8 +11,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-#: Admin URL of the PostgreSQL the integration tests use (the machine's PostgreSQL 15).
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+#: Admin URL of the PostgreSQL the integration tests use (the machine's PostgreSQL 15); .ci/run sets
+#: SOMATRACE_TEST_ADMIN_URL to a freshly created database on it.
+ADMIN_URL = os.environ.get("SOMATRACE_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def _with_db(url: str, dbname: str) -> str:
