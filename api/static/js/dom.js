@@ -1,0 +1,70 @@
+// Safe DOM building: every text goes through textContent, never innerHTML (the API data is untrusted).
+
+/**
+ * Create an element. attrs: plain attributes, plus `class`, `dataset` (object), `on` (event map),
+ * `hidden` (bool) and `text`. Children: strings, nodes, arrays, null/undefined/false (skipped).
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") el.className = Array.isArray(value) ? value.filter(Boolean).join(" ") : value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key === "on") for (const [ev, fn] of Object.entries(value)) el.addEventListener(ev, fn);
+    else if (key === "text") el.textContent = String(value);
+    else if (key === "value") el.value = value;
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else if (child instanceof Node) el.appendChild(child);
+    else el.appendChild(document.createTextNode(String(child)));
+  }
+}
+
+/** Replace all children of `el`. */
+export function mount(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** A table as the text alternative of a chart: caption, header labels, rows of cells. */
+export function dataTable(caption, headers, rows, attrs = {}) {
+  return h("table", { class: "data-table", ...attrs },
+    h("caption", { text: caption }),
+    h("thead", {}, h("tr", {}, headers.map((label) => h("th", { scope: "col", text: label })))),
+    h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c, i) =>
+      i === 0 ? h("th", { scope: "row" }, c) : h("td", {}, c))))));
+}
+
+/** Collapsible "show the numbers" wrapper used under every chart. */
+export function details(summary, content, open = false) {
+  return h("details", { class: "numbers", open }, h("summary", { text: summary }), content);
+}
+
+export function fmt(value, digits = 2, unit = "") {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  const text = Number(value).toFixed(digits);
+  return unit ? `${text} ${unit}` : text;
+}
+
+export function signed(value, digits = 2) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  const text = Number(value).toFixed(digits);
+  return value > 0 ? `+${text}` : text;
+}
+
+/** Show a message in the live status region (screen readers announce it). */
+export function announce(message, kind = "info") {
+  const status = document.getElementById("status");
+  if (!status) return;
+  mount(status, message ? h("p", { class: `notice notice-${kind}`, text: message }) : null);
+}

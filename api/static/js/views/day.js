@@ -1,0 +1,70 @@
+// Zoom into one local day: its 5-minute windows and the RR tachogram from the raw beats.
+
+import { get } from "../api.js";
+import { tachogramChart, windowsChart } from "../charts.js";
+import { dataTable, details, fmt, h, mount } from "../dom.js";
+import { addDays, formatDay, localMidnightMs } from "../model.js";
+
+const timeOf = (iso, tz) => new Intl.DateTimeFormat("en-GB", { timeZone: tz, timeStyle: "short" }).format(new Date(iso));
+
+export async function renderDay(main, { patientId, day }, current, isCurrent) {
+  const patient = await get(`/v1/patients/${patientId}`);
+  const tz = patient.timezone || "UTC";
+  const start = new Date(localMidnightMs(day, tz)).toISOString();
+  const end = new Date(localMidnightMs(addDays(day, 1), tz)).toISOString();
+  const [windows, beats] = await Promise.all([
+    get(`/v1/patients/${patientId}/windows`, { start, end }),
+    get(`/v1/patients/${patientId}/beats`, { start, end }),
+  ]);
+  if (!isCurrent()) return;
+  const base = `#/patients/${patientId}`;
+  const list = (windows || []).slice().sort((a, b) => a.window_start.localeCompare(b.window_start));
+  const rr = beats || [];
+  const nav = h("p", { class: "day-nav" },
+    h("a", { href: `${base}/day/${addDays(day, -1)}`, text: "← previous day" }), " · ",
+    h("a", { href: base, text: "back to timeline" }), " · ",
+    h("a", { href: `${base}/day/${addDays(day, 1)}`, text: "next day →" }));
+  const parts = [
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" },
+      current.role === "therapist" ? [h("a", { href: "#/patients", text: "Patients" }), " › "] : null,
+      h("a", { href: base, text: patient.display_name || patient.pseudonym }), " › ", h("span", { text: day })),
+    h("h1", { id: "day-title", text: `${patient.display_name || patient.pseudonym}: ${formatDay(day)}` }),
+    nav,
+  ];
+  if (!list.length && !rr.length) {
+    parts.push(h("p", { class: "notice", id: "no-data", text: "No beats were recorded on this day." }));
+    mount(main, parts);
+    return;
+  }
+  const windowsEl = windowsChart(list, tz);
+  windowsEl.id = "windows-chart";
+  parts.push(h("h2", { text: `5-minute windows (${list.length})` }), windowsEl,
+    details("Numbers for this chart (table)", dataTable(`5-minute windows on ${day} (${tz})`,
+      ["Start", "Beats", "ln RMSSD", "RMSSD (ms)", "HR (bpm)", "SDNN (ms)", "LF/HF", "Stress index", "Artifacts", "Quality"],
+      list.map((w) => [timeOf(w.window_start, tz), String(w.n_beats), fmt(w.ln_rmssd), fmt(w.rmssd_ms, 1),
+        fmt(w.mean_hr_bpm, 1), fmt(w.sdnn_ms, 1), fmt(w.lf_hf), fmt(w.stress_index, 0),
+        w.artifact_share === null || w.artifact_share === undefined ? "–" : `${(w.artifact_share * 100).toFixed(1)} %`,
+        [w.quality, ...(w.quality_notes || [])].filter(Boolean).join("; ")]),
+      { id: "windows-table" })));
+  const tacho = tachogramChart(rr, tz);
+  tacho.id = "tachogram";
+  parts.push(h("h2", { text: `RR tachogram (${rr.length} beats)` }),
+    h("p", { class: "muted small", text: "Every beat's RR interval as the strap reported it (before artifact correction). Breaks of more than 5 s are left empty. Drag to zoom, double-click to reset." }),
+    tacho,
+    details("Beat counts per hour (table)", dataTable(`Beats per hour on ${day}`, ["Hour", "Beats", "Mean RR (ms)"],
+      hourly(rr, tz))));
+  mount(main, parts);
+}
+
+function hourly(beats, tz) {
+  const fmtHour = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", hourCycle: "h23" });
+  const byHour = new Map();
+  for (const b of beats) {
+    const hour = fmtHour.format(new Date(b.t_ms));
+    const entry = byHour.get(hour) || { n: 0, sum: 0 };
+    entry.n += 1;
+    entry.sum += b.rr_ms ?? (b.rr_ticks * 1000) / 1024;
+    byHour.set(hour, entry);
+  }
+  return [...byHour.entries()].sort().map(([hour, e]) => [`${hour}:00`, String(e.n), fmt(e.sum / e.n, 0)]);
+}

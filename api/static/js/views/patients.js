@@ -1,0 +1,69 @@
+// Therapist: the list of assigned patients with last sync, wear, latest ln RMSSD vs band, flags, sessions.
+
+import { get } from "../api.js";
+import { fmt, h, mount } from "../dom.js";
+import { addDays, formatDateTime, formatDay, localDay, normalizeTimeline, patientSummary } from "../model.js";
+
+const SUMMARY_DAYS = 35;
+
+export async function loadTimeline(patientId, firstDay, lastDay) {
+  const data = await get(`/v1/patients/${patientId}/timeline`, {
+    start: `${firstDay}T00:00:00Z`,
+    end: `${addDays(lastDay, 1)}T00:00:00Z`,
+  });
+  return normalizeTimeline(data || {});
+}
+
+function positionBadge(summary) {
+  if (!summary.latest) return h("span", { class: "badge badge-none", text: "no data" });
+  const labels = { above: "▲ above band", within: "● within band", below: "▼ below band", unknown: "no band yet" };
+  return h("span", {},
+    h("span", { class: "value", text: fmt(summary.latest.lnRmssd, 2) }), " ",
+    h("span", { class: `badge badge-${summary.position}`, text: labels[summary.position] }),
+    h("span", { class: "muted small", text: ` (${formatDay(summary.latest.day)})` }));
+}
+
+export async function renderPatientList(main, _params, _current, isCurrent) {
+  const patients = (await get("/v1/patients")) || [];
+  if (!isCurrent()) return;
+  const heading = h("h1", { text: "Your patients" });
+  if (!patients.length) {
+    mount(main, heading, h("p", { class: "muted", text: "No patients are assigned to you yet." }));
+    return;
+  }
+  const rows = await Promise.all(patients.map(async (p) => {
+    const tz = p.timezone || "UTC";
+    const today = localDay(Date.now(), tz);
+    try {
+      const timeline = await loadTimeline(p.id, addDays(today, -SUMMARY_DAYS), today);
+      return { p, tz, summary: patientSummary(timeline, tz, today) };
+    } catch (err) {
+      return { p, tz, error: err.message };
+    }
+  }));
+  if (!isCurrent()) return;
+  const table = h("table", { class: "patients data-table", id: "patient-list" },
+    h("caption", { text: `${patients.length} assigned patients` }),
+    h("thead", {}, h("tr", {}, ["Patient", "Last sync", "Wear (7 days)", "Latest ln RMSSD", "Flags", "Last session", "Next session"]
+      .map((t) => h("th", { scope: "col", text: t })))),
+    h("tbody", {}, rows.map(({ p, tz, summary, error }) => {
+      const name = h("th", { scope: "row" },
+        h("a", { href: `#/patients/${p.id}`, class: "patient-link", dataset: { patientId: p.id }, text: p.display_name || p.pseudonym }),
+        h("div", { class: "muted small", text: p.pseudonym || "" }));
+      if (error) return h("tr", {}, name, h("td", { colspan: 6, class: "notice-error", text: error }));
+      const lastSync = p.last_sync_at || p.last_seen_at || p.last_upload_at;
+      return h("tr", { dataset: { patientId: p.id } },
+        name,
+        h("td", { text: lastSync ? formatDateTime(lastSync, tz) : summary.lastDataDay ? `data on ${formatDay(summary.lastDataDay)}` : "never" }),
+        h("td", { text: `${fmt(summary.wearHours7d, 1)} h` }),
+        h("td", {}, positionBadge(summary)),
+        h("td", {}, summary.flags.length
+          ? h("ul", { class: "flags" }, summary.flags.map((f) => h("li", { class: "flag", text: `⚠ ${f}` })))
+          : h("span", { class: "muted", text: "none" })),
+        h("td", { text: summary.lastSession ? `${summary.lastSession.kind}, ${formatDateTime(summary.lastSession.startedAt, tz)}` : "–" }),
+        h("td", { text: summary.nextSession ? `${summary.nextSession.kind}, ${formatDateTime(summary.nextSession.startedAt, tz)}` : "–" }));
+    })));
+  mount(main, heading,
+    h("p", { class: "muted", text: "Latest daily ln RMSSD against each patient's own baseline band (mean ± 0.5 SD). Flags mark data quality and missing integration appointments, never a diagnosis." }),
+    h("div", { class: "table-scroll" }, table));
+}
