@@ -1,4 +1,4 @@
-"""Serves the web dashboard: ``/`` (its one HTML page) and ``/static/...`` (JS, CSS, vendored uPlot).
+"""Serves the web dashboard: ``/`` (its HTML page) and ``/static/...`` (JS, CSS, vendored uPlot).
 
 The pages themselves call the JSON API with a bearer token; authorization stays with the API routes.
 """
