@@ -104,7 +104,7 @@ OPTICAL = StrapProfile(
 
 #: Ordered (needle, profile) pairs matched against lower-cased manufacturer + model + name.
 _MATCHERS: tuple[tuple[tuple[str, ...], StrapProfile], ...] = (
-    (("verity", "oh1"), OPTICAL),
+    (("verity", "oh1", "polar sense"), OPTICAL),
     (("h10",), POLAR_H10),
     (("h9",), POLAR_H9),
     (("hrm-dual", "hrm dual", "hrmdual"), GARMIN_HRM_DUAL),
