@@ -1,0 +1,45 @@
+-- Analysis work queue (api/worker): dirty ranges per patient and procrastinate jobs.
+
+-- name: worker_mark_dirty
+INSERT INTO analysis_dirty (patient_id, start_at, end_at)
+VALUES (%(patient_id)s, %(start_at)s, %(end_at)s)
+ON CONFLICT (patient_id) DO UPDATE SET
+    start_at   = least(analysis_dirty.start_at, excluded.start_at),
+    end_at     = greatest(analysis_dirty.end_at, excluded.end_at),
+    version    = analysis_dirty.version + 1,
+    updated_at = now()
+
+-- name: worker_defer_recompute
+-- One waiting job per patient (procrastinate queueing lock); a job already waiting will read the widened row.
+SELECT procrastinate_defer_jobs_v1(ARRAY[
+    ROW(%(queue)s, %(task)s, 0, %(lock)s, %(lock)s, %(args)s::jsonb, NULL)::procrastinate_job_to_defer_v1
+]) AS job_ids
+WHERE NOT EXISTS (
+    SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = %(lock)s AND status = 'todo'
+)
+
+-- name: worker_dirty_patients
+SELECT patient_id FROM analysis_dirty ORDER BY updated_at
+
+-- name: worker_take_dirty
+SELECT d.start_at, d.end_at, d.version, p.timezone
+FROM analysis_dirty d JOIN patients p ON p.id = d.patient_id
+WHERE d.patient_id = %(patient_id)s
+
+-- name: worker_clear_dirty
+DELETE FROM analysis_dirty WHERE patient_id = %(patient_id)s AND version = %(version)s
+
+-- name: worker_job_counts
+SELECT task_name, status::text AS status, count(*) AS n
+FROM procrastinate_jobs
+GROUP BY task_name, status
+ORDER BY task_name, status
+
+-- name: worker_problem_jobs
+-- Failed jobs and jobs waiting for a retry, newest first, with their last event.
+SELECT j.id, j.task_name, j.status::text AS status, j.args, j.attempts, j.scheduled_at,
+       (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id) AS last_event_at
+FROM procrastinate_jobs j
+WHERE j.status = 'failed' OR (j.status = 'todo' AND j.attempts > 0)
+ORDER BY j.id DESC
+LIMIT %(limit)s

@@ -1,0 +1,428 @@
+"""Ingest of beat batches: validation, COPY into a staging table, one set-based insert per batch.
+
+A batch is stored completely or not at all; a batch id is accepted once per device; beats already
+stored for (device, time) count as duplicates. Re-analysis of what a batch touched is left to
+``api.worker``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+import psycopg
+
+from analysis.bounds import RR_MAX_MS, RR_MIN_MS
+from api.db.queries import q
+from api.errors import Conflict, InvalidInput, PayloadTooLarge
+from api.worker.queue import mark_dirty
+
+logger = logging.getLogger(__name__)
+
+#: RR values are 1/1024 s ticks (Bluetooth Heart Rate Measurement, 0x2A37).
+TICKS_PER_S: Final[int] = 1024
+#: Most beats one request may carry (about 2.5 h at 65 bpm); more → 413.
+MAX_BEATS_PER_BATCH: Final[int] = 10_000
+#: Most gaps one request may carry.
+MAX_GAPS_PER_BATCH: Final[int] = 1_000
+#: Accepted RR range at ingest, in ms: any interval a strap can report for a heartbeat, missed beats
+#: included (the collector's own filter, ``collector.quirks``, keeps 200-3000 ms). Narrower
+#: physiological bounds (``analysis.bounds``) only flag a beat; the analysis decides on artifacts.
+INGEST_RR_MIN_MS: Final[float] = 200.0
+INGEST_RR_MAX_MS: Final[float] = 3000.0
+INGEST_RR_MIN_TICKS: Final[int] = math.ceil(INGEST_RR_MIN_MS * TICKS_PER_S / 1000)
+INGEST_RR_MAX_TICKS: Final[int] = math.floor(INGEST_RR_MAX_MS * TICKS_PER_S / 1000)
+ANALYSIS_RR_MIN_TICKS: Final[int] = math.ceil(RR_MIN_MS * TICKS_PER_S / 1000)
+ANALYSIS_RR_MAX_TICKS: Final[int] = math.floor(RR_MAX_MS * TICKS_PER_S / 1000)
+#: Earliest accepted beat time: 2000-01-01T00:00:00Z in epoch ms (older: strap clock never set).
+MIN_T_MS: Final[int] = 946_684_800_000
+#: How far a beat may lie ahead of the server clock (clock skew between laptop and server), in ms.
+MAX_FUTURE_SKEW_MS: Final[int] = 5 * 60 * 1000
+#: Flag bit of beats outside the analysis bounds (stored as raw truth, flagged for the analysis).
+FLAG_OUTSIDE_ANALYSIS_BOUNDS: Final[int] = 1
+#: Longest strap text field, in characters.
+MAX_STRAP_TEXT: Final[int] = 200
+#: At most this many bad items are listed in a 422 (the total is always given).
+MAX_REPORTED_ERRORS: Final[int] = 100
+
+_STRAP_TEXT_FIELDS: Final[tuple[str, ...]] = ("address", "name", "model", "firmware")
+
+
+@dataclass(frozen=True)
+class StrapInfo:
+    """What the collector knows about the strap; ``None`` leaves the stored value unchanged."""
+
+    address: str | None = None
+    name: str | None = None
+    model: str | None = None
+    firmware: str | None = None
+    battery_pct: int | None = None
+
+
+@dataclass(frozen=True)
+class BeatBatch:
+    """A validated batch: strictly increasing beat times (epoch ms), RR values (1/1024 s ticks)."""
+
+    batch_id: uuid.UUID
+    t_ms: npt.NDArray[np.int64]
+    rr_ticks: npt.NDArray[np.int64]
+    gaps_ms: list[tuple[int, int]] = field(default_factory=list)
+    strap: StrapInfo | None = None
+
+    @property
+    def n_beats(self) -> int:
+        return int(self.t_ms.shape[0])
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to a batch: beats newly stored and beats that were already there."""
+
+    batch_id: uuid.UUID
+    accepted: int
+    duplicates: int
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class DeviceRef:
+    """The authenticated device and the patient it is bound to."""
+
+    device_id: uuid.UUID
+    patient_id: uuid.UUID
+
+
+class _Errors:
+    """Collects bad items as ``{"loc", "index", "field", "reason", "value"}`` dicts."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.total = 0
+
+    def add(
+        self, section: str, index: int | None, fld: str, reason: str, value: object = None
+    ) -> None:
+        self.total += 1
+        if len(self.items) >= MAX_REPORTED_ERRORS:
+            return
+        loc: list[str | int] = [section] if index is None else [section, index]
+        if fld:
+            loc.append(fld)
+        item: dict[str, Any] = {"loc": loc, "index": index, "field": fld, "reason": reason}
+        if value is not None and isinstance(value, int | float | str | bool):
+            item["value"] = value
+        self.items.append(item)
+
+    def raise_if_any(self) -> None:
+        if self.total:
+            raise InvalidInput(
+                f"the batch has {self.total} invalid item(s); nothing of it was stored",
+                errors=self.items,
+                error_count=self.total,
+            )
+
+
+def _is_int(value: object) -> bool:
+    return type(value) is int
+
+
+def _check_beat_items(beats: list[Any], errors: _Errors) -> None:
+    """Slow path: name every beat that is not ``{"t_ms": int, "rr_ticks": int}``."""
+    for i, beat in enumerate(beats):
+        if not isinstance(beat, dict):
+            errors.add("beats", i, "", "must be an object with t_ms and rr_ticks")
+            continue
+        for fld in ("t_ms", "rr_ticks"):
+            if fld not in beat:
+                errors.add("beats", i, fld, "is missing")
+            elif not _is_int(beat[fld]):
+                errors.add("beats", i, fld, "must be an integer", beat[fld])
+            elif not -(2**62) < beat[fld] < 2**62:
+                errors.add("beats", i, fld, "is out of range", beat[fld])
+
+
+def _beat_arrays(
+    beats: list[Any], errors: _Errors
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """Beat times and RR values as int64 arrays, or ``None`` after recording structural errors."""
+    try:
+        t_list = [b["t_ms"] for b in beats]
+        rr_list = [b["rr_ticks"] for b in beats]
+    except (TypeError, KeyError):
+        _check_beat_items(beats, errors)
+        return None
+    if not (set(map(type, t_list)) <= {int} and set(map(type, rr_list)) <= {int}):
+        _check_beat_items(beats, errors)
+        return None
+    try:
+        return np.array(t_list, dtype=np.int64), np.array(rr_list, dtype=np.int64)
+    except OverflowError:
+        _check_beat_items(beats, errors)
+        return None
+
+
+def _check_beat_values(
+    t_ms: npt.NDArray[np.int64], rr_ticks: npt.NDArray[np.int64], now_ms: int, errors: _Errors
+) -> None:
+    bad_rr = np.flatnonzero((rr_ticks < INGEST_RR_MIN_TICKS) | (rr_ticks > INGEST_RR_MAX_TICKS))
+    for i in bad_rr[:MAX_REPORTED_ERRORS].tolist():
+        errors.add(
+            "beats",
+            i,
+            "rr_ticks",
+            f"outside physiological bounds {INGEST_RR_MIN_TICKS}-{INGEST_RR_MAX_TICKS} ticks "
+            f"({INGEST_RR_MIN_MS:g}-{INGEST_RR_MAX_MS:g} ms)",
+            int(rr_ticks[i]),
+        )
+    errors.total += max(0, bad_rr.size - MAX_REPORTED_ERRORS)
+    too_old = np.flatnonzero(t_ms < MIN_T_MS)
+    for i in too_old[:MAX_REPORTED_ERRORS].tolist():
+        errors.add("beats", i, "t_ms", "before 2000-01-01 (strap clock not set?)", int(t_ms[i]))
+    errors.total += max(0, too_old.size - MAX_REPORTED_ERRORS)
+    future = np.flatnonzero(t_ms > now_ms + MAX_FUTURE_SKEW_MS)
+    for i in future[:MAX_REPORTED_ERRORS].tolist():
+        errors.add(
+            "beats",
+            i,
+            "t_ms",
+            f"more than {MAX_FUTURE_SKEW_MS // 1000} s in the future",
+            int(t_ms[i]),
+        )
+    errors.total += max(0, future.size - MAX_REPORTED_ERRORS)
+    if t_ms.size > 1:
+        step = np.diff(t_ms)
+        dup = np.flatnonzero(step == 0) + 1
+        back = np.flatnonzero(step < 0) + 1
+        for i in dup[:MAX_REPORTED_ERRORS].tolist():
+            errors.add("beats", i, "t_ms", "duplicates the previous beat's time", int(t_ms[i]))
+        for i in back[:MAX_REPORTED_ERRORS].tolist():
+            errors.add(
+                "beats", i, "t_ms", "not increasing (earlier than the previous beat)", int(t_ms[i])
+            )
+        errors.total += max(0, dup.size - MAX_REPORTED_ERRORS) + max(
+            0, back.size - MAX_REPORTED_ERRORS
+        )
+
+
+def _parse_gaps(raw: object, now_ms: int, errors: _Errors) -> list[tuple[int, int]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        errors.add("gaps", None, "", "must be a list of {start_ms, end_ms}")
+        return []
+    if len(raw) > MAX_GAPS_PER_BATCH:
+        raise PayloadTooLarge(
+            f"a batch may carry at most {MAX_GAPS_PER_BATCH} gaps, got {len(raw)}",
+            limit=MAX_GAPS_PER_BATCH,
+            count=len(raw),
+        )
+    gaps: list[tuple[int, int]] = []
+    for i, gap in enumerate(raw):
+        if not isinstance(gap, dict):
+            errors.add("gaps", i, "", "must be an object with start_ms and end_ms")
+            continue
+        ok = True
+        for fld in ("start_ms", "end_ms"):
+            value = gap.get(fld)
+            if fld not in gap:
+                errors.add("gaps", i, fld, "is missing")
+                ok = False
+            elif not _is_int(value):
+                errors.add("gaps", i, fld, "must be an integer", value)
+                ok = False
+            elif not MIN_T_MS <= value <= now_ms + MAX_FUTURE_SKEW_MS:  # type: ignore[operator]
+                errors.add("gaps", i, fld, "outside 2000-01-01 .. now", value)
+                ok = False
+        if ok:
+            start, end = int(gap["start_ms"]), int(gap["end_ms"])
+            if end < start:
+                errors.add("gaps", i, "end_ms", "ends before it starts", end)
+            else:
+                gaps.append((start, end))
+    return gaps
+
+
+def _parse_strap(raw: object, errors: _Errors) -> StrapInfo | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        errors.add("strap", None, "", "must be an object")
+        return None
+    texts: dict[str, str | None] = {}
+    for fld in _STRAP_TEXT_FIELDS:
+        value = raw.get(fld)
+        if value is None:
+            texts[fld] = None
+        elif not isinstance(value, str) or len(value) > MAX_STRAP_TEXT or "\x00" in value:
+            errors.add("strap", None, fld, f"must be text of at most {MAX_STRAP_TEXT} characters")
+            texts[fld] = None
+        else:
+            texts[fld] = value
+    battery = raw.get("battery_pct")
+    if battery is not None and (not _is_int(battery) or not 0 <= battery <= 100):
+        errors.add("strap", None, "battery_pct", "must be an integer 0-100", battery)
+        battery = None
+    return StrapInfo(battery_pct=battery, **texts)
+
+
+def parse_batch(body: bytes, *, now_ms: int) -> BeatBatch:
+    """Parse and validate a ``POST /v1/ingest/beats`` body.
+
+    Parameters
+    ----------
+    body:
+        The raw JSON request body.
+    now_ms:
+        The server clock in epoch ms (beats further ahead than ``MAX_FUTURE_SKEW_MS`` are refused).
+
+    Returns
+    -------
+    BeatBatch
+        The validated batch.
+
+    Raises
+    ------
+    InvalidInput
+        Naming each bad item (``fields["errors"]``: loc, index, field, reason, value).
+    PayloadTooLarge
+        More than ``MAX_BEATS_PER_BATCH`` beats or ``MAX_GAPS_PER_BATCH`` gaps.
+    """
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise InvalidInput("the body must be a JSON object with batch_id and beats")
+    errors = _Errors()
+    raw_id = doc.get("batch_id")
+    batch_id: uuid.UUID | None = None
+    if not isinstance(raw_id, str):
+        errors.add("batch_id", None, "", "must be a UUID string")
+    else:
+        try:
+            batch_id = uuid.UUID(raw_id)
+        except ValueError:
+            errors.add("batch_id", None, "", "is not a UUID", raw_id[:64])
+    beats = doc.get("beats", [])
+    t_ms = np.zeros(0, dtype=np.int64)
+    rr_ticks = np.zeros(0, dtype=np.int64)
+    if not isinstance(beats, list):
+        errors.add("beats", None, "", "must be a list of {t_ms, rr_ticks}")
+    else:
+        if len(beats) > MAX_BEATS_PER_BATCH:
+            raise PayloadTooLarge(
+                f"a batch may carry at most {MAX_BEATS_PER_BATCH} beats, got {len(beats)}",
+                limit=MAX_BEATS_PER_BATCH,
+                count=len(beats),
+            )
+        arrays = _beat_arrays(beats, errors)
+        if arrays is not None:
+            t_ms, rr_ticks = arrays
+            _check_beat_values(t_ms, rr_ticks, now_ms, errors)
+    gaps = _parse_gaps(doc.get("gaps"), now_ms, errors)
+    strap = _parse_strap(doc.get("strap"), errors)
+    errors.raise_if_any()
+    assert batch_id is not None  # an absent or bad id was recorded as an error above
+    return BeatBatch(batch_id=batch_id, t_ms=t_ms, rr_ticks=rr_ticks, gaps_ms=gaps, strap=strap)
+
+
+def _copy_text(batch: BeatBatch) -> bytes:
+    """The staging rows in COPY text format (two integer columns)."""
+    return "".join(
+        [f"{t}\t{r}\n" for t, r in zip(batch.t_ms.tolist(), batch.rr_ticks.tolist(), strict=True)]
+    ).encode()
+
+
+async def store_batch(
+    conn: psycopg.AsyncConnection[dict[str, Any]], device: DeviceRef, batch: BeatBatch
+) -> IngestResult:
+    """Store ``batch`` for ``device`` atomically and idempotently; enqueue re-analysis of it.
+
+    Runs in one transaction on ``conn`` (an autocommit connection): batches of one device are
+    serialised by an advisory lock; the batch id is claimed first (a concurrent identical request
+    waits for this one and then answers as a replay); beats go through COPY into a temporary staging
+    table and one
+    ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``.
+
+    Raises
+    ------
+    Conflict
+        The batch id was already used by another device.
+    """
+    ids = {
+        "device_id": device.device_id,
+        "patient_id": device.patient_id,
+        "batch_id": batch.batch_id,
+    }
+    async with conn.transaction():
+        await conn.execute(q("ingest_lock_device"), ids)
+        cur = await conn.execute(q("ingest_claim_batch"), ids)
+        if await cur.fetchone() is None:
+            cur = await conn.execute(q("ingest_get_batch"), ids)
+            row = await cur.fetchone()
+            if row is None or row["device_id"] != device.device_id:
+                raise Conflict(
+                    "this batch id was already used by another device", batch_id=str(batch.batch_id)
+                )
+            return IngestResult(batch.batch_id, accepted=0, duplicates=batch.n_beats, replayed=True)
+        accepted = 0
+        if batch.n_beats:
+            await conn.execute(q("ingest_create_stage"))
+            async with conn.cursor() as copy_cur, copy_cur.copy(q("ingest_copy_stage")) as copy:
+                await copy.write(_copy_text(batch))
+            cur = await conn.execute(
+                q("ingest_insert_beats"),
+                {
+                    **ids,
+                    "analysis_min_ticks": ANALYSIS_RR_MIN_TICKS,
+                    "analysis_max_ticks": ANALYSIS_RR_MAX_TICKS,
+                },
+            )
+            row = await cur.fetchone()
+            assert row is not None
+            accepted = int(row["accepted"])
+            if accepted:
+                first_t = row["first_t"]
+                last_t = row["last_t"]
+                assert isinstance(first_t, datetime) and isinstance(last_t, datetime)
+                await mark_dirty(conn, device.patient_id, first_t, last_t)
+        duplicates = batch.n_beats - accepted
+        await conn.execute(
+            q("ingest_finish_batch"), {**ids, "accepted": accepted, "duplicates": duplicates}
+        )
+        if batch.gaps_ms:
+            await conn.execute(
+                q("ingest_insert_gaps"),
+                {
+                    **ids,
+                    "starts_ms": [g[0] for g in batch.gaps_ms],
+                    "ends_ms": [g[1] for g in batch.gaps_ms],
+                },
+            )
+        strap = batch.strap or StrapInfo()
+        await conn.execute(
+            q("ingest_touch_device"),
+            {
+                **ids,
+                "address": strap.address,
+                "name": strap.name,
+                "model": strap.model,
+                "firmware": strap.firmware,
+                "battery_pct": strap.battery_pct,
+            },
+        )
+    logger.debug(
+        "batch %s of device %s: %d accepted, %d duplicates",
+        batch.batch_id,
+        device.device_id,
+        accepted,
+        duplicates,
+    )
+    return IngestResult(batch.batch_id, accepted=accepted, duplicates=duplicates)
