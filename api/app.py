@@ -16,6 +16,7 @@ from api import __version__
 from api.db.pool import Database
 from api.errors import SomatraceError
 from api.routes import health
+from api.routes import ingest as ingest_routes
 from api.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -80,4 +81,5 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
     app.state.settings = settings
     _install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(ingest_routes.router)
     return app
