@@ -50,12 +50,14 @@ def _root(
 
 def _register_all() -> None:
     """Each package adds its own commands; the order here is the order of ``--help``."""
+    from analysis import cli as analysis_commands
     from api.commands import db as db_commands
     from api.commands import serve as serve_commands
 
     registrars: list[Callable[[typer.Typer], None]] = [
         db_commands.register,
         serve_commands.register,
+        analysis_commands.register,
     ]
     for register in registrars:
         register(app)
