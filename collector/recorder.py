@@ -1,0 +1,341 @@
+"""Recorder: wires the strap client to the beat clock, the durable spool, ECG file and uploader.
+
+Every beat is committed to the spool before it is counted or shown; the live state feeds the
+terminal view. BLE is left to ``collector.ble``, beat times to ``collector.beats``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from collector.beats import BeatClock
+from collector.ble import (
+    BatteryLevel,
+    Connected,
+    Disconnected,
+    EcgData,
+    EcgUnavailable,
+    LinkState,
+    Malformed,
+    Measurement,
+    StateChanged,
+    StrapClient,
+    StrapEvent,
+    StrapInfo,
+)
+from collector.ecg import EcgWriter
+from collector.errors import CollectorError
+from collector.quirks import profile_for
+from collector.spool import Spool
+from collector.uploader import Uploader
+
+logger = logging.getLogger(__name__)
+
+#: Beats in the rolling RMSSD of the live view (about half a minute at rest).
+LIVE_RMSSD_BEATS = 30
+#: Morning reading verdict thresholds: share of corrected beats and minimum beat coverage.
+GOOD_ARTIFACT_SHARE = 0.05
+FAIR_ARTIFACT_SHARE = 0.10
+MIN_COVERAGE = 0.9
+
+
+def rmssd_ms(rr_ms: Sequence[float]) -> float | None:
+    """Root mean square of successive differences of consecutive RR intervals (ms), or None
+    with fewer than 2 intervals."""
+    if len(rr_ms) < 2:
+        return None
+    diffs = [b - a for a, b in itertools.pairwise(rr_ms)]
+    return math.sqrt(sum(d * d for d in diffs) / len(diffs))
+
+
+@dataclass
+class LiveState:
+    """What the terminal view shows, updated as events arrive."""
+
+    link_state: LinkState = LinkState.IDLE
+    strap: StrapInfo | None = None
+    heart_rate_bpm: int | None = None
+    last_rr_ms: float | None = None
+    rmssd_ms: float | None = None
+    contact: bool | None = None
+    battery_pct: int | None = None
+    notifications: int = 0
+    beats_spooled: int = 0
+    beats_uploaded: int = 0
+    beats_pending: int = 0
+    dropped: int = 0
+    gaps: int = 0
+    malformed: int = 0
+    connections: int = 0
+    ecg_samples: int = 0
+    ecg_note: str | None = None
+    upload_error: str | None = None
+    last_error: str | None = None
+    started_wall_s: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class MorningVerdict:
+    """Quality of a guided still reading."""
+
+    beats: int
+    expected_beats: int
+    artifact_share: float
+    rmssd_ms: float | None
+    grade: str
+    reasons: tuple[str, ...]
+
+
+def morning_verdict(
+    rr_ms: Sequence[float], breaks: Sequence[bool], duration_s: float
+) -> MorningVerdict:
+    """Judge a still reading: beats recorded against the duration, artifact share (Lipponen &
+    Tarvainen correction of ``analysis.clean``) and RMSSD of the corrected NN intervals.
+
+    Parameters
+    ----------
+    rr_ms:
+        RR intervals of the reading in order, ms.
+    breaks:
+        True where an interval starts a new continuous segment (after a gap).
+    duration_s:
+        Length of the reading, s.
+    """
+    from analysis.clean import clean_rr  # heavy import, only for the verdict
+    from analysis.errors import AnalysisError
+
+    reasons: list[str] = []
+    covered_s = sum(rr_ms) / 1000.0
+    mean_rr_ms = (sum(rr_ms) / len(rr_ms)) if rr_ms else 1000.0
+    expected = round(duration_s * 1000.0 / mean_rr_ms) if rr_ms else 0
+    if len(rr_ms) < 3:
+        return MorningVerdict(len(rr_ms), expected, 1.0, None, "poor", ("too few beats",))
+    try:
+        cleaned = clean_rr(list(rr_ms), breaks=list(breaks))
+    except AnalysisError as exc:
+        return MorningVerdict(len(rr_ms), expected, 1.0, None, "poor", (str(exc),))
+    artifact_share = float(cleaned.artifact_share)
+    nn = [float(x) for x in cleaned.nn_ms]
+    segments = [int(s) for s in cleaned.segment_id]
+    diffs = [nn[i] - nn[i - 1] for i in range(1, len(nn)) if segments[i] == segments[i - 1]]
+    rmssd = math.sqrt(sum(d * d for d in diffs) / len(diffs)) if diffs else None
+    grade = "good"
+    if covered_s < MIN_COVERAGE * duration_s:
+        reasons.append(f"beats cover {covered_s:.0f} s of {duration_s:.0f} s")
+        grade = "fair"
+    if artifact_share > FAIR_ARTIFACT_SHARE:
+        reasons.append(f"{artifact_share:.0%} of beats corrected")
+        grade = "poor"
+    elif artifact_share > GOOD_ARTIFACT_SHARE:
+        reasons.append(f"{artifact_share:.0%} of beats corrected")
+        grade = "fair" if grade == "good" else grade
+    if any(breaks[1:]):
+        reasons.append("the link dropped during the reading")
+        grade = "fair" if grade == "good" else grade
+    return MorningVerdict(len(rr_ms), expected, artifact_share, rmssd, grade, tuple(reasons))
+
+
+@dataclass(frozen=True)
+class RecordingSummary:
+    """What one recording run did."""
+
+    duration_s: float
+    beats_spooled: int
+    beats_uploaded: int
+    beats_pending: int
+    dropped: int
+    gaps: int
+    malformed: int
+    connections: int
+    ecg_samples: int
+    ecg_path: Path | None
+    session_rr_ms: tuple[float, ...]
+    session_breaks: tuple[bool, ...]
+
+
+class Recorder:
+    """Runs a :class:`StrapClient` and turns its events into spooled beats.
+
+    Parameters
+    ----------
+    spool:
+        Where beats are committed (before they are shown or uploaded).
+    client:
+        The strap client (its events are consumed here).
+    uploader:
+        Optional uploader run alongside; woken after each commit.
+    ecg_path:
+        CSV file for Polar ECG samples when the client streams ECG.
+    clock:
+        Wall clock, Unix seconds (the client's clock stamps events; this one stamps the summary).
+    """
+
+    def __init__(
+        self,
+        spool: Spool,
+        client: StrapClient,
+        *,
+        uploader: Uploader | None = None,
+        ecg_path: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.spool = spool
+        self.client = client
+        self.uploader = uploader
+        self.ecg_path = ecg_path
+        self._clock = clock
+        self.state = LiveState(started_wall_s=clock())
+        self.beat_clock = BeatClock(resume_after_ms=spool.last_beat_ms())
+        self._ecg: EcgWriter | None = None
+        self._recent_rr_ms: deque[float] = deque(maxlen=LIVE_RMSSD_BEATS)
+        self._session_rr_ms: list[float] = []
+        self._session_breaks: list[bool] = []
+        self._next_is_break = True
+        self.events_processed = 0
+
+    async def run(self, stop: asyncio.Event) -> RecordingSummary:
+        """Record until ``stop`` is set, then drain the events and return the summary.
+
+        Raises
+        ------
+        BluetoothUnavailable
+            From the client, when no adapter is usable at start.
+        """
+        started = self._clock()
+        await self._refresh_counts()
+        client_task = asyncio.create_task(self.client.run(stop), name="strap-client")
+        upload_task = (
+            asyncio.create_task(self.uploader.run(stop), name="uploader")
+            if self.uploader is not None
+            else None
+        )
+        try:
+            while True:
+                getter = asyncio.ensure_future(self.client.events.get())
+                done, _ = await asyncio.wait(
+                    {getter, client_task}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if getter in done:
+                    await self._handle(getter.result())
+                    continue
+                getter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await getter
+                while not self.client.events.empty():
+                    await self._handle(self.client.events.get_nowait())
+                break
+            client_task.result()  # re-raise BluetoothUnavailable and other failures
+        finally:
+            if not client_task.done():
+                stop.set()
+                await asyncio.gather(client_task, return_exceptions=True)
+            if upload_task is not None:
+                stop.set()
+                results = await asyncio.gather(upload_task, return_exceptions=True)
+                if isinstance(results[0], CollectorError):
+                    self.state.upload_error = str(results[0])
+                assert self.uploader is not None
+                await self.uploader.aclose()
+            if self._ecg is not None:
+                self._ecg.close()
+        await self._refresh_counts()
+        return RecordingSummary(
+            duration_s=self._clock() - started,
+            beats_spooled=self.state.beats_spooled,
+            beats_uploaded=self.state.beats_uploaded,
+            beats_pending=self.state.beats_pending,
+            dropped=self.state.dropped,
+            gaps=self.state.gaps,
+            malformed=self.state.malformed,
+            connections=self.state.connections,
+            ecg_samples=self.state.ecg_samples,
+            ecg_path=self._ecg.path if self._ecg is not None else None,
+            session_rr_ms=tuple(self._session_rr_ms),
+            session_breaks=tuple(self._session_breaks),
+        )
+
+    async def _refresh_counts(self) -> None:
+        stats = await asyncio.to_thread(self.spool.stats)
+        self.state.beats_uploaded = stats.uploaded
+        self.state.beats_pending = stats.pending
+        if self.uploader is not None:
+            self.state.upload_error = self.uploader.last_error
+
+    async def _handle(self, event: StrapEvent) -> None:
+        self.events_processed += 1
+        state = self.state
+        if isinstance(event, Measurement):
+            state.notifications += 1
+            out = self.beat_clock.on_notification(event.measurement, event.wall_s)
+            if out.beats or out.gaps or out.dropped:
+                await asyncio.to_thread(self.spool.append, out.beats, out.gaps, out.dropped)
+            state.heart_rate_bpm = event.measurement.heart_rate_bpm
+            state.contact = out.contact
+            state.dropped += out.dropped
+            state.gaps += len(out.gaps)
+            if out.gaps:
+                self._recent_rr_ms.clear()
+            for beat in out.beats:
+                self._recent_rr_ms.append(beat.rr_ms)
+                self._session_rr_ms.append(beat.rr_ms)
+                self._session_breaks.append(self._next_is_break)
+                self._next_is_break = False
+            if out.beats:
+                state.beats_spooled += len(out.beats)
+                state.last_rr_ms = out.beats[-1].rr_ms
+                state.rmssd_ms = rmssd_ms(list(self._recent_rr_ms))
+                if self.uploader is not None:
+                    self.uploader.wake()
+                if state.beats_spooled % 50 < len(out.beats):
+                    await self._refresh_counts()
+        elif isinstance(event, Connected):
+            info = event.info
+            state.strap = info
+            state.connections += 1
+            state.battery_pct = info.battery_pct
+            self.beat_clock.on_connect(
+                event.wall_s, profile_for(info.manufacturer, info.model, info.name)
+            )
+            await asyncio.to_thread(
+                lambda: self.spool.set_strap_info(
+                    address=info.address,
+                    name=info.name,
+                    model=info.model,
+                    firmware=info.firmware,
+                    battery_pct=info.battery_pct,
+                )
+            )
+        elif isinstance(event, Disconnected):
+            self.beat_clock.on_disconnect(event.wall_s)
+            self._recent_rr_ms.clear()
+            self._next_is_break = True
+            if self._ecg is not None:
+                self._ecg.on_disconnect()
+        elif isinstance(event, Malformed):
+            state.malformed += 1
+            logger.warning(
+                "ignored malformed %s packet %s: %s", event.source, event.packet.hex(), event.reason
+            )
+        elif isinstance(event, BatteryLevel):
+            state.battery_pct = event.battery_pct
+        elif isinstance(event, EcgData):
+            if self.ecg_path is not None:
+                if self._ecg is None:
+                    self._ecg = EcgWriter(self.ecg_path)
+                self._ecg.write_frame(event.frame)
+                state.ecg_samples += len(event.frame.samples_uv)
+        elif isinstance(event, EcgUnavailable):
+            state.ecg_note = event.reason
+        elif isinstance(event, StateChanged):
+            state.link_state = event.state
+            if event.detail:
+                state.last_error = event.detail
