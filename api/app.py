@@ -15,8 +15,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api import __version__
 from api.db.pool import Database
 from api.errors import SomatraceError
+from api.middleware import install_middleware
 from api.routes import health
 from api.routes import ingest as ingest_routes
+from api.routes.core import include_core_routers
 from api.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,8 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
     )
     app.state.settings = settings
     _install_error_handlers(app)
+    install_middleware(app)
     app.include_router(health.router)
+    include_core_routers(app)
     app.include_router(ingest_routes.router)
     return app

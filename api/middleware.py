@@ -1,0 +1,165 @@
+"""ASGI middleware: security headers on every response and a request body size limit.
+
+No CORS middleware is installed: the dashboard is served from the same origin as the API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+#: Largest request body accepted by default, in bytes.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+#: Largest body for beat uploads (10,000 beats with gaps and strap info, even pretty-printed).
+MAX_INGEST_BODY_BYTES = 4 * 1024 * 1024
+#: Paths with their own, larger limit.
+LARGE_BODY_PATHS: Mapping[str, int] = {"/v1/ingest/beats": MAX_INGEST_BODY_BYTES}
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "object-src 'none'"
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+#: Path prefixes whose responses must never be cached (API data, health, schema).
+NO_STORE_PREFIXES = ("/v1/", "/healthz", "/openapi.json")
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
+def _merge(
+    headers: Iterable[tuple[bytes, bytes]], extra: Iterable[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    merged = list(headers)
+    present = {name.lower() for name, _ in merged}
+    merged.extend((name, value) for name, value in extra if name not in present)
+    return merged
+
+
+class SecurityHeadersMiddleware:
+    """Adds CSP, nosniff, Referrer-Policy, X-Frame-Options (and HSTS over HTTPS) to every response;
+    ``Cache-Control: no-store`` to API responses. Headers a route set itself are kept."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = list(SECURITY_HEADERS)
+        path = str(scope.get("path", ""))
+        if path.startswith(NO_STORE_PREFIXES):
+            extra.append((b"cache-control", b"no-store"))
+        if scope.get("scheme") == "https":
+            extra.append(HSTS)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message)
+                message["headers"] = _merge(message.get("headers", []), extra)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _too_large(limit: int) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    body = json.dumps(
+        {
+            "error": {
+                "code": "payload_too_large",
+                "message": f"the request body is larger than {limit} bytes",
+                "fields": {"limit_bytes": limit},
+            }
+        }
+    ).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    return headers, body
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 before the app runs when a body is larger than its path's limit.
+
+    A declared ``Content-Length`` is checked up front; a body without one (chunked) is read up to
+    the limit and replayed to the app.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        large_paths: Mapping[str, int] = LARGE_BODY_PATHS,
+    ) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.large_paths = dict(large_paths)
+
+    def limit_for(self, path: str) -> int:
+        """The body limit of ``path`` in bytes."""
+        return self.large_paths.get(path.rstrip("/") or "/", self.max_body_bytes)
+
+    async def _refuse(self, send: Send, limit: int) -> None:
+        headers, body = _too_large(limit)
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(str(scope.get("path", "")))
+        declared: int | None = None
+        for name, value in scope.get("headers", []):
+            if name.lower() == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = None
+                break
+        if declared is not None:
+            if declared > limit:
+                await self._refuse(send, limit)
+                return
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") in {"GET", "HEAD", "OPTIONS", "DELETE"}:
+            await self.app(scope, receive, send)
+            return
+        buffered: list[Message] = []
+        total = 0
+        while True:
+            message = await receive()
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break
+            total += len(message.get("body", b""))
+            if total > limit:
+                await self._refuse(send, limit)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            if buffered:
+                return buffered.pop(0)
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def install_middleware(app: FastAPI) -> None:
+    """Add the body limit and, outermost, the security headers (so 413s carry them too)."""
+    app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)

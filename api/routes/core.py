@@ -1,0 +1,25 @@
+"""The accounts-and-records routers (auth, users, assignments, patients, devices, sessions, journal,
+audit), included by ``api.app`` in this order; data and ingest routers are included separately."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.routes import assignments, audit, auth, devices, journal, patients, sessions, users
+
+ROUTERS = (
+    auth.router,
+    users.router,
+    assignments.router,
+    patients.router,
+    devices.router,
+    sessions.router,
+    journal.router,
+    audit.router,
+)
+
+
+def include_core_routers(app: FastAPI) -> None:
+    """Include every router of this group in ``app``."""
+    for router in ROUTERS:
+        app.include_router(router)

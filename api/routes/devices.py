@@ -1,0 +1,112 @@
+"""Device tokens for collectors: create (shown once) and list per patient, revoke by id.
+
+The token format and hashing are ``api.auth.device_tokens``; ingest with a token is another router.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from api.auth.deps import Principal, device_owner_writer, get_db, patient_reader, patient_writer
+from api.auth.device_tokens import hash_device_token, new_device_token
+from api.db.queries import q
+from api.errors import NotFound
+from api.routes.fields import Name
+from api.routes.integrity import integrity_errors
+from api.routes.responses import PATIENT_ERRORS, errors
+
+router = APIRouter(tags=["devices"])
+
+
+class DeviceCreate(BaseModel):
+    label: Name | None = Field(default=None, description="e.g. 'Polar H10, living room laptop'")
+
+
+class DeviceCreated(BaseModel):
+    device_id: uuid.UUID
+    token: str = Field(description="Shown once; only its SHA-256 is stored")
+    patient_id: uuid.UUID
+    label: str | None
+    created_at: datetime
+
+
+class Device(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+    last_seen_at: datetime | None
+    strap_address: str | None
+    strap_name: str | None
+    strap_model: str | None
+    strap_firmware: str | None
+    battery_pct: int | None
+
+
+@router.post(
+    "/v1/patients/{patient_id}/devices",
+    status_code=201,
+    response_model=DeviceCreated,
+    responses=errors(*PATIENT_ERRORS),
+)
+async def create_device(
+    request: Request,
+    patient_id: uuid.UUID,
+    body: DeviceCreate | None = Body(default=None),
+    principal: Principal = Depends(patient_writer),
+) -> DeviceCreated:
+    """A new device token bound to the patient (their therapist or the patient)."""
+    token = new_device_token()
+    async with get_db(request).connection() as conn:
+        with integrity_errors("token collision; try again", missing="patient not found"):
+            cur = await conn.execute(
+                q("devices_insert"),
+                {
+                    "patient_id": patient_id,
+                    "token_hash": hash_device_token(token),
+                    "label": body.label if body is not None else None,
+                    "created_by": principal.user_id,
+                },
+            )
+            row = await cur.fetchone()
+    assert row is not None
+    return DeviceCreated(
+        device_id=row["id"],
+        token=token,
+        patient_id=row["patient_id"],
+        label=row["label"],
+        created_at=row["created_at"],
+    )
+
+
+@router.get(
+    "/v1/patients/{patient_id}/devices",
+    response_model=list[Device],
+    responses=errors(*PATIENT_ERRORS),
+)
+async def list_devices(
+    request: Request, patient_id: uuid.UUID, _: Principal = Depends(patient_reader)
+) -> list[Device]:
+    """The patient's devices, revoked ones included (tokens are never shown again)."""
+    async with get_db(request).connection() as conn:
+        cur = await conn.execute(q("devices_list"), {"patient_id": patient_id})
+        rows = await cur.fetchall()
+    return [Device.model_validate(r) for r in rows]
+
+
+@router.delete("/v1/devices/{device_id}", status_code=204, responses=errors(*PATIENT_ERRORS))
+async def revoke_device(
+    request: Request, device_id: uuid.UUID, _: Principal = Depends(device_owner_writer)
+) -> Response:
+    """Revoke a device token at once (idempotent); its uploads then answer 401."""
+    async with get_db(request).connection() as conn:
+        cur = await conn.execute(q("devices_revoke"), {"id": device_id})
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound("device not found", device_id=str(device_id))
+    return Response(status_code=204)
