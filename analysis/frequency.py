@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import welch
 
-from analysis.kernel_input import check_windows
+from analysis.kernel_input import MarkerInputError, check_windows
 
 logger = logging.getLogger(__name__)
 
@@ -49,35 +49,127 @@ class FrequencyMarkers:
     reasons: tuple[tuple[str, ...], ...]
 
 
-def resample_tachogram(nn_ms: NDArray[np.float64], t_s: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Resample an NN series at 4 Hz with a quadratic spline, exactly as neurokit2 does.
+def _bspline2_basis(
+    knots: NDArray[np.float64], interval: NDArray[np.int64], x: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Quadratic B-spline basis values at ``x`` (Cox-de Boor), for ``knots[l] <= x < knots[l+1]``.
+
+    Returns the values of the basis functions ``l-2``, ``l-1`` and ``l`` (``l = interval``);
+    ``knots`` may be the concatenation of several windows' knot vectors.
+    """
+    t_lm1 = knots[interval - 1]
+    t_l = knots[interval]
+    t_lp1 = knots[interval + 1]
+    t_lp2 = knots[interval + 2]
+    right = (t_lp1 - x) / (t_lp1 - t_l)
+    left = (x - t_l) / (t_lp1 - t_l)
+    b0 = (t_lp1 - x) / (t_lp1 - t_lm1) * right
+    b1 = (x - t_lm1) / (t_lp1 - t_lm1) * right + (t_lp2 - x) / (t_lp2 - t_l) * left
+    b2 = (x - t_l) / (t_lp2 - t_l) * left
+    return b0, b1, b2
+
+
+def resample_tachograms(
+    windows: Sequence[tuple[NDArray[np.float64], NDArray[np.float64]]],
+) -> list[NDArray[np.float64]]:
+    """Resample NN series at 4 Hz with a quadratic spline, exactly as neurokit2 does, batched.
 
     Parameters
     ----------
-    nn_ms:
-        NN intervals, ms (at least 3).
-    t_s:
-        End time of each interval, s, strictly increasing.
+    windows:
+        ``(nn_ms, t_s)`` pairs as returned by ``analysis.kernel_input.check_windows``: NN
+        intervals (ms, at least 3 per window) and their end times (s, strictly increasing).
 
     Returns
     -------
-    numpy.ndarray
-        Tachogram in ms on the grid ``arange(t_s[0], t_s[-1] + 1/4, 1/4)``; grid points past the
-        last beat repeat the last interval (``interp1d`` fill value in ``nk.signal_interpolate``).
+    list of numpy.ndarray
+        One tachogram (ms) per window on the grid ``arange(t_s[0], t_s[-1] + 1/4, 1/4)``; grid
+        points past the last beat repeat the last interval (the ``interp1d`` fill value used by
+        ``nk.signal_interpolate``).
+
+    Raises
+    ------
+    analysis.kernel_input.MarkerInputError
+        A window with fewer than 3 beats.
+
+    Notes
+    -----
+    The interpolant is scipy's ``make_interp_spline(t, nn, k=2)``: knots at the data ends and
+    at the midpoints between data points 1..n-2, so every data point meets three basis
+    functions and the collocation system is tridiagonal. The systems of all windows are
+    stacked into one block-tridiagonal system and solved with one banded LAPACK call.
 
     References
     ----------
-    neurokit2 0.2.13 ``intervals_process`` and ``signal_interpolate(method="quadratic")``.
+    neurokit2 0.2.13 ``intervals_process`` and ``signal_interpolate(method="quadratic")``;
+    de Boor C (1978). A Practical Guide to Splines. Springer.
     """
-    from scipy.interpolate import make_interp_spline
+    from scipy.linalg import solve_banded
 
     step = 1 / INTERPOLATION_RATE_HZ
-    grid = np.arange(t_s[0], t_s[-1] + step, step)
-    spline = make_interp_spline(t_s, nn_ms, k=2, check_finite=False)
-    out = np.asarray(spline(grid), dtype=np.float64)
-    out[grid > t_s[-1]] = nn_ms[-1]
-    out[grid < t_s[0]] = nn_ms[0]
-    return out
+    sizes = np.array([nn.size for nn, _ in windows], dtype=np.int64)
+    if np.any(sizes < MIN_BEATS_SPECTRUM):
+        short = int(np.flatnonzero(sizes < MIN_BEATS_SPECTRUM)[0])
+        raise MarkerInputError(
+            f"window {short}: the quadratic spline needs >= {MIN_BEATS_SPECTRUM} beats",
+            window=short,
+            reason="too few beats",
+        )
+    n_total = int(sizes.sum())
+    starts = np.cumsum(sizes) - sizes
+    x = np.concatenate([t for _, t in windows])
+    y = np.concatenate([nn for nn, _ in windows])
+    # Knot vectors of all windows, each n + 3 long: (x0, x0, x0, interior midpoints, xe, xe, xe).
+    knot_parts: list[NDArray[np.float64]] = []
+    grids: list[NDArray[np.float64]] = []
+    for _, t in windows:
+        mid = (t[1:] + t[:-1]) / 2
+        knot_parts.append(np.concatenate((np.full(3, t[0]), mid[1:-1], np.full(3, t[-1]))))
+        grids.append(np.arange(t[0], t[-1] + step, step))
+    knots = np.concatenate(knot_parts)
+    knot_start = starts + 3 * np.arange(sizes.size)
+
+    # Collocation rows: data point i of a window lies in knot interval l = i + 1, clipped to
+    # [2, n - 1] (local indices), and meets basis functions l - 2 .. l. Interior rows are
+    # (b0, b1, b2) on the (sub, main, super) diagonals; the end rows are unit rows (B_0(x_0) = 1,
+    # B_{n-1}(x_{n-1}) = 1).
+    owner = np.repeat(np.arange(sizes.size), sizes)
+    local = np.arange(n_total) - starts[owner]
+    interval_local = np.clip(local + 1, 2, sizes[owner] - 1)
+    b0, b1, b2 = _bspline2_basis(knots, knot_start[owner] + interval_local, x)
+    interior = (local > 0) & (local < sizes[owner] - 1)
+    ab = np.zeros((3, n_total))
+    ab[0, 1:] = np.where(interior, b2, 0.0)[:-1]
+    ab[1, :] = np.where(interior, b1, 1.0)
+    ab[2, :-1] = np.where(interior, b0, 0.0)[1:]
+    coef = solve_banded((1, 1), ab, y, overwrite_ab=True, check_finite=False)
+
+    # Power form of every piece, p0 + p1 d + p2 d^2 with d = x - knots[l], stored at the index
+    # of its first coefficient (l - 2); the last two slots of each window are unused.
+    j = np.minimum(local, np.maximum(sizes[owner] - 3, 0))
+    k = knot_start[owner] + j + 2
+    t_lm1, t_l, t_lp1, t_lp2 = knots[k - 1], knots[k], knots[k + 1], knots[k + 2]
+    q = starts[owner] + j
+    c0, c1, c2 = coef[q], coef[q + 1], coef[q + 2]
+    h = t_lp1 - t_l
+    span_a = t_lp1 - t_lm1
+    span_b = t_lp2 - t_l
+    p0 = (c0 * h + c1 * (t_l - t_lm1)) / span_a
+    p1 = -2.0 * c0 / span_a + c1 * ((h - (t_l - t_lm1)) / (span_a * h) + 1.0 / h)
+    p2 = c0 / (span_a * h) - c1 * (1.0 / (span_a * h) + 1.0 / (span_b * h)) + c2 / (span_b * h)
+
+    grid_sizes = np.array([g.size for g in grids], dtype=np.int64)
+    grid = np.concatenate(grids)
+    g_owner = np.repeat(np.arange(sizes.size), grid_sizes)
+    interval_parts = [
+        np.searchsorted(kn, g, side="right") - 1 for kn, g in zip(knot_parts, grids, strict=True)
+    ]
+    piece = starts[g_owner] + np.clip(np.concatenate(interval_parts), 2, sizes[g_owner] - 1) - 2
+    last = starts[g_owner] + sizes[g_owner] - 1
+    d = grid - t_l[piece]
+    values = p0[piece] + d * (p1[piece] + d * p2[piece])
+    values = np.where(grid <= x[last], values, y[last])
+    return np.split(values, np.cumsum(grid_sizes)[:-1])
 
 
 def _segment_length(n_samples: int) -> int:
@@ -164,13 +256,14 @@ def frequency_markers(
     hf_out = np.full(n_windows, np.nan)
     reasons: list[list[str]] = [[] for _ in range(n_windows)]
 
-    groups: dict[int, list[tuple[int, NDArray[np.float64]]]] = {}
-    for index, (nn, t) in enumerate(windows):
+    usable = [index for index, (nn, _) in enumerate(windows) if nn.size >= MIN_BEATS_SPECTRUM]
+    for index, (nn, _) in enumerate(windows):
         if nn.size < MIN_BEATS_SPECTRUM:
             why = f"needs >= {MIN_BEATS_SPECTRUM} beats for the 4 Hz resampling, got {nn.size}"
             reasons[index] += [f"lf_ms2: {why}", f"hf_ms2: {why}"]
-            continue
-        tachogram = resample_tachogram(nn, t)
+    tachograms = resample_tachograms([windows[index] for index in usable]) if usable else []
+    groups: dict[int, list[tuple[int, NDArray[np.float64]]]] = {}
+    for index, tachogram in zip(usable, tachograms, strict=True):
         groups.setdefault(tachogram.size, []).append((index, tachogram))
 
     for n_samples, members in groups.items():

@@ -152,19 +152,6 @@ def dfa_alpha1_batch(nn_ms: Sequence[NDArray[np.float64]]) -> MarkerBatch:
     return MarkerBatch(values, tuple(reasons))
 
 
-def _pair_matches(
-    x: NDArray[np.float64],
-    i: NDArray[np.int64],
-    j: NDArray[np.int64],
-    tol: NDArray[np.float64],
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-    """For template pairs (i, j): match at m = 2 and at m = 3 (Chebyshev distance <= tol)."""
-    first = np.abs(x[i] - x[j]) <= tol
-    m2 = first & (np.abs(x[i + 1] - x[j + 1]) <= tol)
-    m3 = m2 & (np.abs(x[i + 2] - x[j + 2]) <= tol)
-    return m2, m3
-
-
 def sampen_batch(nn_ms: Sequence[NDArray[np.float64]]) -> MarkerBatch:
     """Sample entropy (m = 2, r = 0.2 SD) of each window, vectorised over windows.
 
@@ -226,50 +213,67 @@ def sampen_batch(nn_ms: Sequence[NDArray[np.float64]]) -> MarkerBatch:
     template = offsets[owner] + np.arange(int(n_templates.sum())) - first[owner]
     order = np.lexsort((x[template], owner))
     sorted_template = template[order]
-    sorted_value = x[sorted_template]
-    # Upper end (exclusive) of each template's candidate run: values within r (with slack so that
-    # rounding in x + r never drops a pair; the exact test on |x_i - x_j| follows).
+    value0 = x[sorted_template]
+    value1 = x[sorted_template + 1]
+    value2 = x[sorted_template + 2]
+    tol_at = tolerance[owner]
+    position = np.arange(value0.size)
+    # End (exclusive) of each template's run of later-sorted templates whose first value is
+    # within r. A slightly generous binary search, then trimmed with the exact test
+    # fl(x_j - x_i) <= r (monotone in x_j), so runs hold exactly the first-coordinate matches.
     slack = tolerance * (1 + 1e-9) + 1e-9
-    run_end = np.empty(sorted_value.size, dtype=np.int64)
+    run_end = np.empty(value0.size, dtype=np.int64)
     for w in range(usable.size):
         lo, hi = int(first[w]), int(first[w] + n_templates[w])
-        run_end[lo:hi] = lo + np.searchsorted(
-            sorted_value[lo:hi], sorted_value[lo:hi] + slack[w], side="right"
-        )
-    n_partners = run_end - np.arange(sorted_value.size) - 1
+        run_end[lo:hi] = lo + np.searchsorted(value0[lo:hi], value0[lo:hi] + slack[w], "right")
+    while True:
+        last = run_end - 1
+        too_far = (last > position) & (value0[last] - value0 > tol_at)
+        if not too_far.any():
+            break
+        run_end[too_far] -= 1
+    n_partners = run_end - position - 1
 
     count_b = np.zeros(usable.size)
     count_a = np.zeros(usable.size)
-    position = 0
-    cumulative = np.cumsum(n_partners)
-    while position < sorted_value.size:
-        base = cumulative[position - 1] if position else 0
-        stop = int(np.searchsorted(cumulative, base + _SAMPEN_CHUNK_PAIRS, side="right"))
-        stop = max(stop, position + 1)
-        partners = n_partners[position:stop]
+    pairs_per_window = np.add.reduceat(n_partners, first) if first.size else first
+    w_start = 0
+    while w_start < usable.size:
+        w_stop = w_start + 1
+        budget = int(pairs_per_window[w_start])
+        while w_stop < usable.size and budget + pairs_per_window[w_stop] <= _SAMPEN_CHUNK_PAIRS:
+            budget += int(pairs_per_window[w_stop])
+            w_stop += 1
+        lo = int(first[w_start])
+        hi = int(first[w_stop - 1] + n_templates[w_stop - 1])
+        partners = n_partners[lo:hi]
+        before = np.cumsum(partners) - partners
         total = int(partners.sum())
-        if total:
-            left = np.repeat(np.arange(position, stop), partners)
-            rank = np.arange(total) - np.repeat(np.cumsum(partners) - partners, partners)
-            right = left + 1 + rank
-            w_pair = owner[order[left]]
-            m2, m3 = _pair_matches(
-                x, sorted_template[left], sorted_template[right], tolerance[w_pair]
-            )
-            count_b += np.bincount(w_pair[m2], minlength=usable.size)
-            count_a += np.bincount(w_pair[m3], minlength=usable.size)
-        position = stop
+        left = np.repeat(position[lo:hi], partners)
+        right = np.arange(total) + np.repeat(position[lo:hi] + 1 - before, partners)
+        tol_pair = np.repeat(tol_at[lo:hi], partners)
+        match2 = np.flatnonzero(np.abs(value1[left] - value1[right]) <= tol_pair)
+        l2 = left[match2]
+        r2 = right[match2]
+        match3 = match2[np.abs(value2[l2] - value2[r2]) <= tol_pair[match2]]
+        # Pairs are ordered by window: count them per window by their pair-index ranges.
+        bounds = np.append(before[first[w_start:w_stop] - lo], total)
+        count_b[w_start:w_stop] = np.diff(np.searchsorted(match2, bounds))
+        count_a[w_start:w_stop] = np.diff(np.searchsorted(match3, bounds))
+        w_start = w_stop
 
     denominator = n_templates * (n_templates - 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         phi_b = 2.0 * count_b / denominator
         phi_a = 2.0 * count_a / denominator
         ratio = phi_a / phi_b
-    for k, index in enumerate(usable.tolist()):
-        if np.isclose(phi_b[k], 0):
-            reasons[index] = "sampen: undefined, no templates match at length 2"
-        elif np.isclose(ratio[k], 0):
-            reasons[index] = "sampen: undefined, no templates match at length 3"
-        else:
-            values[index] = -np.log(ratio[k]) + 0.0  # -0.0 -> 0.0 when A == B
+    # neurokit2's _phi_divide: -inf when phi_B ~ 0, +inf when A/B ~ 0 (np.isclose defaults).
+    no_b = np.isclose(phi_b, 0)
+    no_a = ~no_b & np.isclose(ratio, 0)
+    defined = ~no_b & ~no_a
+    values[usable[defined]] = -np.log(ratio[defined]) + 0.0  # -0.0 -> 0.0 when A == B
+    for index in usable[no_b].tolist():
+        reasons[index] = "sampen: undefined, no templates match at length 2"
+    for index in usable[no_a].tolist():
+        reasons[index] = "sampen: undefined, no templates match at length 3"
     return MarkerBatch(values, tuple(reasons))
