@@ -53,10 +53,12 @@ def _register_all() -> None:
     from analysis import cli as analysis_commands
     from api.commands import db as db_commands
     from api.commands import serve as serve_commands
+    from api.commands import user as user_commands
 
     registrars: list[Callable[[typer.Typer], None]] = [
         db_commands.register,
         serve_commands.register,
+        user_commands.register,
         analysis_commands.register,
     ]
     for register in registrars:
