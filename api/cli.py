@@ -52,14 +52,20 @@ def _register_all() -> None:
     """Each package adds its own commands; the order here is the order of ``--help``."""
     from analysis import cli as analysis_commands
     from api.commands import db as db_commands
+    from api.commands import demo as demo_commands
     from api.commands import serve as serve_commands
     from api.commands import user as user_commands
+    from api.commands import worker as worker_commands
+    from collector import cli as collector_commands
 
     registrars: list[Callable[[typer.Typer], None]] = [
         db_commands.register,
         serve_commands.register,
+        demo_commands.register,
         user_commands.register,
+        worker_commands.register,
         analysis_commands.register,
+        collector_commands.register,
     ]
     for register in registrars:
         register(app)

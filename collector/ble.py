@@ -355,6 +355,8 @@ class StrapClient:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.state = LinkState.IDLE
         self.connections = 0
+        #: Heart Rate notifications received (parsed or not), counted in the BLE callback.
+        self.notifications_received = 0
         self.last_error: str | None = None
 
     def _emit(self, event: StrapEvent) -> None:
@@ -449,11 +451,11 @@ class StrapClient:
             self.connections += 1
             session.announced = True
             self._emit(Connected(self._clock(), info))
+            self._set_state(LinkState.CONNECTED)
             await client.start_notify(HEART_RATE_MEASUREMENT_UUID, self._on_heart_rate)
             await self._subscribe_battery(client)
             if self.ecg:
                 await self._start_ecg(client, session)
-            self._set_state(LinkState.CONNECTED)
             if not session.disconnected.is_set():
                 stop_wait = asyncio.ensure_future(stop.wait())
                 lost_wait = asyncio.ensure_future(session.disconnected.wait())
@@ -532,6 +534,7 @@ class StrapClient:
 
     def _on_heart_rate(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         wall_s = self._clock()
+        self.notifications_received += 1
         packet = bytes(data)
         try:
             measurement = parse_heart_rate_measurement(packet)

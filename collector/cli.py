@@ -1,0 +1,401 @@
+"""``somatrace scan | pair | record | upload | strap-emulator``: the collector's commands.
+
+Pairing (server URL, device token, strap) is JSON in the user config dir; the spool is in the user
+data dir. The work is done by ``collector.ble``, ``collector.recorder`` and ``collector.uploader``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import platformdirs
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from collector.ble import BleBackend, LinkState, StrapClient, scan
+from collector.errors import CollectorError
+from collector.recorder import (
+    LiveState,
+    MorningVerdict,
+    Recorder,
+    RecordingSummary,
+    morning_verdict,
+)
+from collector.spool import Spool
+from collector.uploader import Uploader
+
+MORNING_READING_S = 300.0
+CONFIG_FILE = "collector.json"
+SPOOL_FILE = "spool.sqlite3"
+
+console = Console()
+
+
+class ConfigError(CollectorError):
+    """The pairing config is missing, unreadable or incomplete."""
+
+
+@dataclass(frozen=True)
+class PairingConfig:
+    """What ``somatrace pair`` stores."""
+
+    server_url: str | None = None
+    device_token: str | None = None
+    strap: str | None = None
+
+
+def default_config_path() -> Path:
+    """``<user config dir>/somatrace/collector.json``."""
+    return Path(platformdirs.user_config_dir("somatrace")) / CONFIG_FILE
+
+
+def default_spool_path() -> Path:
+    """``<user data dir>/somatrace/spool.sqlite3``."""
+    return Path(platformdirs.user_data_dir("somatrace")) / SPOOL_FILE
+
+
+def load_config(path: Path) -> PairingConfig:
+    """Read the pairing config (an empty one when the file does not exist).
+
+    Raises
+    ------
+    ConfigError
+        When the file is not a JSON object of strings.
+    """
+    if not path.exists():
+        return PairingConfig()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read pairing config {path}: {exc}", path=str(path)) from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"pairing config {path} is not a JSON object", path=str(path))
+    values: dict[str, str | None] = {}
+    for key in ("server_url", "device_token", "strap"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"pairing config {path}: {key} must be a string", path=str(path))
+        values[key] = value
+    return PairingConfig(**values)
+
+
+def save_config(path: Path, config: PairingConfig) -> None:
+    """Write the pairing config readable by the user only (it holds the device token)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
+    tmp.chmod(0o600)
+    tmp.replace(path)
+
+
+async def _open_backend(transport: str | None) -> tuple[BleBackend | None, object | None]:
+    """No transport: the platform's bleak backend. Otherwise a bumble central over ``transport``."""
+    if transport is None:
+        return None, None
+    from collector.emulation.backend import BumbleCentral
+
+    central = await BumbleCentral.over_transport(transport)
+    return central.backend(), central
+
+
+async def _close_backend(central: object | None) -> None:
+    if central is not None:
+        from collector.emulation.backend import BumbleCentral
+
+        assert isinstance(central, BumbleCentral)
+        await central.close()
+
+
+_CONFIG_OPTION = typer.Option(None, "--config", help="Pairing config file (JSON).")
+_TRANSPORT_OPTION = typer.Option(
+    None,
+    "--transport",
+    hidden=True,
+    help="Use a bumble HCI transport (e.g. tcp-client:127.0.0.1:9001 of `strap-emulator`).",
+)
+
+
+def scan_command(
+    timeout: float = typer.Option(5.0, "--timeout", min=0.1, help="Seconds to scan."),
+    transport: str | None = _TRANSPORT_OPTION,
+) -> None:
+    """List nearby heart-rate straps: name, address, signal strength."""
+
+    async def run() -> list[tuple[str, str, int]]:
+        backend, central = await _open_backend(transport)
+        try:
+            adverts = await scan(timeout, backend=backend)
+        finally:
+            await _close_backend(central)
+        return [(a.name or "?", a.address, a.rssi_dbm) for a in adverts]
+
+    rows = asyncio.run(run())
+    if not rows:
+        console.print("No heart-rate strap found. Wet the strap's electrodes and put it on.")
+        raise typer.Exit(1)
+    table = Table(title="Heart-rate straps")
+    table.add_column("name")
+    table.add_column("address")
+    table.add_column("RSSI (dBm)", justify="right")
+    for name, address, rssi in rows:
+        table.add_row(name, address, str(rssi))
+    console.print(table)
+
+
+def pair_command(
+    server: str | None = typer.Option(None, "--server", help="Somatrace server URL."),
+    token: str | None = typer.Option(None, "--token", help="Device token from the server."),
+    strap: str | None = typer.Option(None, "--strap", help="Strap address or name."),
+    timeout: float = typer.Option(5.0, "--timeout", min=0.1, help="Seconds to scan."),
+    config: Path | None = _CONFIG_OPTION,
+    transport: str | None = _TRANSPORT_OPTION,
+) -> None:
+    """Store the server URL, device token and strap (scans for the strap when none is given)."""
+    path = config or default_config_path()
+    current = load_config(path)
+    if server is not None and not server.startswith(("http://", "https://")):
+        raise ConfigError(f"server URL must start with http:// or https://, got {server!r}")
+    chosen = strap
+    if chosen is None:
+
+        async def find() -> str | None:
+            backend, central = await _open_backend(transport)
+            try:
+                adverts = await scan(timeout, backend=backend)
+            finally:
+                await _close_backend(central)
+            return adverts[0].address if adverts else None
+
+        chosen = asyncio.run(find())
+        if chosen is None:
+            raise ConfigError("no heart-rate strap found; pass --strap ADDRESS or wear the strap")
+    new = PairingConfig(
+        server_url=server or current.server_url,
+        device_token=token or current.device_token,
+        strap=chosen,
+    )
+    save_config(path, new)
+    console.print(f"Paired strap {chosen} (config {path}).")
+
+
+def _render(state: LiveState, title: str, remaining_s: float | None) -> Group:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+
+    def fmt(value: float | int | None, unit: str, digits: int = 0) -> str:
+        return "—" if value is None else f"{value:.{digits}f} {unit}"
+
+    contact = {True: "yes", False: "NO — wet the electrodes", None: "not reported"}[state.contact]
+    strap = state.strap.name or state.strap.address if state.strap else "—"
+    rows = [
+        ("connection", f"{state.link_state.value}  {strap}"),
+        ("heart rate", fmt(state.heart_rate_bpm, "bpm")),
+        ("last RR", fmt(state.last_rr_ms, "ms")),
+        ("RMSSD (30 beats)", fmt(state.rmssd_ms, "ms", 1)),
+        ("sensor contact", contact),
+        ("battery", fmt(state.battery_pct, "%")),
+        ("beats spooled / uploaded", f"{state.beats_spooled} / {state.beats_uploaded}"),
+        ("gaps / dropped / malformed", f"{state.gaps} / {state.dropped} / {state.malformed}"),
+    ]
+    if state.ecg_samples or state.ecg_note:
+        rows.append(("ECG samples", state.ecg_note or str(state.ecg_samples)))
+    if state.upload_error:
+        rows.append(("upload", state.upload_error))
+    if remaining_s is not None:
+        hint = " — sit still, breathe normally" if "Morning" in title else ""
+        rows.append(("remaining", f"{max(0.0, remaining_s):.0f} s{hint}"))
+    for key, value in rows:
+        table.add_row(key, value)
+    return Group(Text(title, style="bold cyan"), table)
+
+
+def _print_summary(summary: RecordingSummary) -> None:
+    console.print(
+        f"Recorded {summary.beats_spooled} beats in {summary.duration_s:.0f} s "
+        f"({summary.connections} connection(s), {summary.gaps} gap(s), "
+        f"{summary.dropped} impossible RR dropped, {summary.malformed} malformed packets)."
+    )
+    console.print(
+        f"Spool: {summary.beats_uploaded} uploaded, {summary.beats_pending} waiting for upload."
+    )
+    if summary.ecg_path is not None:
+        console.print(f"ECG: {summary.ecg_samples} samples in {summary.ecg_path}")
+
+
+def _print_verdict(verdict: MorningVerdict) -> None:
+    rmssd = "—" if verdict.rmssd_ms is None else f"{verdict.rmssd_ms:.1f} ms"
+    console.print(
+        f"Morning reading: {verdict.grade.upper()} — {verdict.beats} beats "
+        f"(about {verdict.expected_beats} expected), {verdict.artifact_share:.1%} corrected, "
+        f"RMSSD {rmssd}. Not a diagnosis."
+    )
+    for reason in verdict.reasons:
+        console.print(f"  · {reason}")
+
+
+def record_command(
+    morning: bool = typer.Option(False, "--morning", help="Guided 5-minute still reading."),
+    ecg: bool = typer.Option(False, "--ecg", help="Also record Polar ECG next to the beats."),
+    duration: float | None = typer.Option(
+        None, "--duration", min=0.5, help="Stop after this many seconds."
+    ),
+    strap: str | None = typer.Option(None, "--strap", help="Strap address or name (else paired)."),
+    no_upload: bool = typer.Option(False, "--no-upload", help="Only spool; upload later."),
+    config: Path | None = _CONFIG_OPTION,
+    spool_path: Path | None = typer.Option(None, "--spool", help="Spool file."),
+    transport: str | None = _TRANSPORT_OPTION,
+) -> None:
+    """Record heartbeats with a live view until Ctrl-C (or --duration, or the morning reading)."""
+    settings = load_config(config or default_config_path())
+    target = strap or settings.strap
+    if not target:
+        raise ConfigError("no strap paired: run `somatrace pair` or pass --strap")
+    path = spool_path or default_spool_path()
+    length_s = duration if duration is not None else (MORNING_READING_S if morning else None)
+    summary = asyncio.run(
+        _record(target, settings, path, length_s, morning, ecg, no_upload, transport)
+    )
+    _print_summary(summary)
+    if morning:
+        _print_verdict(
+            morning_verdict(
+                summary.session_rr_ms, summary.session_breaks, length_s or MORNING_READING_S
+            )
+        )
+
+
+async def _record(
+    target: str,
+    settings: PairingConfig,
+    spool_path: Path,
+    length_s: float | None,
+    morning: bool,
+    ecg: bool,
+    no_upload: bool,
+    transport: str | None,
+) -> RecordingSummary:
+    backend, central = await _open_backend(transport)
+    spool = Spool(spool_path)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        uploader = None
+        if settings.server_url and settings.device_token and not no_upload:
+            uploader = Uploader(spool, settings.server_url, settings.device_token)
+        client = StrapClient(target, backend=backend, ecg=ecg)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        ecg_path = spool_path.parent / "ecg" / f"ecg-{stamp}.csv" if ecg else None
+        recorder = Recorder(spool, client, uploader=uploader, ecg_path=ecg_path)
+        title = "Morning reading" if morning else "Recording — Ctrl-C to stop"
+        started = time.monotonic()
+        reading_started: float | None = None
+
+        def remaining() -> float | None:
+            nonlocal reading_started
+            if length_s is None:
+                return None
+            if morning:
+                if reading_started is None and recorder.state.link_state is LinkState.CONNECTED:
+                    reading_started = time.monotonic()
+                return (
+                    length_s
+                    if reading_started is None
+                    else length_s - (time.monotonic() - reading_started)
+                )
+            return length_s - (time.monotonic() - started)
+
+        async def timer() -> None:
+            while not stop.is_set():
+                left = remaining()
+                if left is not None and left <= 0:
+                    stop.set()
+                    return
+                await asyncio.sleep(0.1)
+
+        timer_task = asyncio.create_task(timer())
+        run_task = asyncio.create_task(recorder.run(stop))
+        with Live(
+            _render(recorder.state, title, remaining()), console=console, refresh_per_second=4
+        ) as live:
+            while not run_task.done():
+                await asyncio.wait({run_task}, timeout=0.25)
+                live.update(_render(recorder.state, title, remaining()))
+        timer_task.cancel()
+        return run_task.result()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        spool.close()
+        await _close_backend(central)
+
+
+def upload_command(
+    config: Path | None = _CONFIG_OPTION,
+    spool_path: Path | None = typer.Option(None, "--spool", help="Spool file."),
+) -> None:
+    """Send every spooled beat to the server now."""
+    settings = load_config(config or default_config_path())
+    if not settings.server_url or not settings.device_token:
+        raise ConfigError("no server paired: run `somatrace pair --server URL --token TOKEN`")
+    spool = Spool(spool_path or default_spool_path())
+
+    async def run() -> None:
+        assert settings.server_url is not None and settings.device_token is not None
+        uploader = Uploader(spool, settings.server_url, settings.device_token)
+        try:
+            result = await uploader.upload_pending()
+        finally:
+            await uploader.aclose()
+        console.print(
+            f"Uploaded {result.batches_sent} batch(es): {result.accepted} new beats, "
+            f"{result.duplicates} already on the server, {result.pending} still pending."
+        )
+        if result.error:
+            raise CollectorError(f"upload incomplete: {result.error}")
+
+    try:
+        asyncio.run(run())
+    finally:
+        spool.close()
+
+
+def strap_emulator_command(
+    port: int = typer.Option(..., "--port", min=1, max=65535, help="TCP port for the central."),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    rr_csv: Path | None = typer.Option(None, "--rr-csv", help="t_offset_ms,rr_ms,hr_bpm CSV."),
+    ecg_npz: Path | None = typer.Option(None, "--ecg-npz", help="Polar ECG source (.npz)."),
+    name: str = typer.Option("Polar H10 7E3A1F2B", "--name", help="Advertised name."),
+) -> None:
+    """Run an emulated strap; record from it with `--transport tcp-client:HOST:PORT`."""
+    from collector.emulation.server import serve_strap
+
+    console.print(
+        f"Emulated strap {name!r}: somatrace record --strap {name!r} "
+        f"--transport tcp-client:{host}:{port}   (Ctrl-C stops)"
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_strap(port, host=host, rr_csv=rr_csv, ecg_npz=ecg_npz, name=name))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the collector's commands to the ``somatrace`` app."""
+    app.command("scan")(scan_command)
+    app.command("pair")(pair_command)
+    app.command("record")(record_command)
+    app.command("upload")(upload_command)
+    app.command("strap-emulator")(strap_emulator_command)

@@ -1,0 +1,76 @@
+"""Run an emulated strap as its own process: a bumble controller reachable over a TCP HCI transport
+joins the strap's in-process radio, so ``somatrace record --transport tcp-client:HOST:PORT`` can
+record without a real strap. RR values stream in real time; the collector is left to the client."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from pathlib import Path
+
+from bumble.controller import Controller
+from bumble.link import LocalLink
+from bumble.transport import open_transport
+
+from collector.emulation.session import Notification, load_rr_csv, stream_realtime
+from collector.emulation.strap import EcgSource, EmulatedStrap, StrapEmulationError
+
+logger = logging.getLogger(__name__)
+
+#: Synthetic session when no CSV is given: 0.9 s mean RR with a 5-beat respiratory swing of ±50 ms.
+SYNTHETIC_BEATS = 60
+
+
+def synthetic_session() -> list[Notification]:
+    """A calm sinus rhythm with respiratory sinus arrhythmia, one beat per notification."""
+    out = []
+    for i in range(SYNTHETIC_BEATS):
+        rr_ms = 900.0 + 50.0 * math.sin(2 * math.pi * i / 5)
+        out.append(Notification(round(60_000 / rr_ms), (round(rr_ms * 1024 / 1000),)))
+    return out
+
+
+async def serve_strap(
+    port: int,
+    *,
+    host: str = "127.0.0.1",
+    rr_csv: Path | None = None,
+    ecg_npz: Path | None = None,
+    name: str = "Polar H10 7E3A1F2B",
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Serve one emulated strap until cancelled.
+
+    Parameters
+    ----------
+    port, host:
+        TCP address where the central's controller listens (``tcp-server:HOST:PORT``).
+    rr_csv:
+        ``t_offset_ms,rr_ms,hr_bpm`` session to loop; a synthetic rhythm when None.
+    ecg_npz:
+        Polar ECG source (``t0_ns``, ``t_offset_us``, ``ecg_uV``) for the PMD stream.
+    ready:
+        Set once the transport listens and the strap advertises.
+    """
+    if not 0 < port < 65536:
+        raise StrapEmulationError(f"port must be 1..65535, got {port}")
+    notifications = load_rr_csv(rr_csv) if rr_csv is not None else synthetic_session()
+    ecg_source = EcgSource.from_npz(ecg_npz) if ecg_npz is not None else None
+    link = LocalLink()  # type: ignore[no-untyped-call]
+    try:
+        transport = await open_transport(f"tcp-server:{host}:{port}")
+    except OSError as exc:
+        raise StrapEmulationError(f"cannot listen on {host}:{port}: {exc}") from exc
+    try:
+        Controller(
+            "central-port", host_source=transport.source, host_sink=transport.sink, link=link
+        )
+        strap = EmulatedStrap(name=name, ecg_source=ecg_source, ecg_realtime=True)
+        await strap.start(link)
+        logger.info("emulated strap %s (%s) on tcp-server:%s:%d", name, strap.address, host, port)
+        if ready is not None:
+            ready.set()
+        await stream_realtime(strap, notifications)
+    finally:
+        await transport.close()
