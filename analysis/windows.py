@@ -248,7 +248,7 @@ def compute_windows_timed(
     }
     with np.errstate(invalid="ignore", divide="ignore"):
         cols["mean_hr_bpm"] = 60000.0 / td.mean_nn_ms
-        cols["ln_rmssd"] = np.log(td.rmssd_ms)
+        cols["ln_rmssd"] = np.log(np.where(td.rmssd_ms > 0, td.rmssd_ms, np.nan))
 
     enough = (n_beats >= MIN_BEATS) & (duration_s >= TIME_DOMAIN_MIN_S)
     nan_reasons: list[list[tuple[str, str]]] = [[] for _ in range(n_windows)]

@@ -1,0 +1,114 @@
+"""Artifact correction equals neurokit2 Kubios (signal_fixpeaks) on real and simulated RR."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.bounds import RR_MAX_MS, RR_MIN_MS
+from analysis.clean import (
+    RULE_EXTRA,
+    RULE_MISSED,
+    RULE_NAMES,
+    InvalidRRError,
+    clean_rr,
+)
+from analysis.simulate import simulate_rr
+
+
+@pytest.mark.parametrize("source", ["polar", "Long", "Short"])
+def test_clean_equals_nk_on_real_data(nkref, source):
+    rr = nkref.polar_rr() if source == "polar" else nkref.pyhrv_rr(source)
+    result = clean_rr(rr)
+    expected = nkref.peaks_clean(rr)
+    np.testing.assert_array_equal(result.nn_ms, expected)
+    assert result.n_impossible_removed == 0
+    assert result.mask.shape == result.nn_ms.shape
+    flagged = result.mask != 0
+    # Every interval that differs from the recording is flagged.
+    if result.nn_ms.size == rr.size:
+        assert np.all(flagged[result.nn_ms != rr])
+
+
+def test_clean_polar_finds_the_pvcs(nkref):
+    rr = nkref.polar_rr()
+    result = clean_rr(rr)
+    counts = result.counts()
+    assert counts["ectopic"] > 0  # the wearer's PVCs: short-long pairs such as 421 / 379 / 1073
+    assert 0.0 < result.artifact_share < 0.2
+    assert result.artifact_share == pytest.approx(np.count_nonzero(result.mask) / result.nn_ms.size)
+    assert set(counts) == set(RULE_NAMES)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_clean_equals_nk_on_simulated_artifacts(nkref, seed):
+    rr = np.round(simulate_rr(1800, seed=seed, ectopic_rate=0.01, missed_rate=0.005))
+    np.testing.assert_array_equal(clean_rr(rr).nn_ms, nkref.peaks_clean(rr))
+
+
+def test_clean_classifies_missed_and_extra_beats(nkref):
+    rr = np.round(simulate_rr(600, seed=7, ectopic_rate=0.0, missed_rate=0.0))
+    broken = rr.copy()
+    # A missed beat: two intervals merged into one (strap did not detect a beat).
+    broken = np.concatenate((broken[:200], [broken[200] + broken[201]], broken[202:]))
+    # An extra beat: one interval split in a 30 / 70 ratio (noise detected as a beat).
+    a = np.floor(broken[400] * 0.3)
+    broken = np.concatenate((broken[:400], [a, broken[400] - a], broken[401:]))
+    result = clean_rr(broken)
+    np.testing.assert_array_equal(result.nn_ms, nkref.peaks_clean(broken))
+    assert result.counts()["missed"] >= 1
+    assert result.counts()["extra"] >= 1
+    assert RULE_MISSED in result.mask[195:206]
+    assert RULE_EXTRA in result.mask[395:406]
+    # Total duration is kept: corrections move beats, never lose time.
+    assert result.nn_ms.sum() == pytest.approx(broken.sum())
+
+
+def test_impossible_values_removed_and_counted():
+    rr = np.full(300, 800.0)
+    rr[[10, 150]] = [RR_MAX_MS + 500.0, RR_MIN_MS - 100.0]
+    result = clean_rr(rr)
+    assert result.n_impossible_removed == 2
+    assert result.nn_ms.size == 298
+    assert np.all(result.nn_ms == 800.0)
+    np.testing.assert_array_equal(result.keep_index, np.delete(np.arange(300), [10, 150]))
+    assert result.artifact_share == pytest.approx(2 / 300)
+
+
+def test_breaks_keep_correction_within_segments(nkref):
+    a = np.round(simulate_rr(600, seed=11, ectopic_rate=0.01))
+    b = np.round(simulate_rr(600, seed=12, ectopic_rate=0.01))
+    breaks = np.zeros(a.size + b.size, dtype=bool)
+    breaks[a.size] = True
+    result = clean_rr(np.concatenate((a, b)), breaks=breaks)
+    expected = np.concatenate((nkref.peaks_clean(a), nkref.peaks_clean(b)))
+    np.testing.assert_array_equal(result.nn_ms, expected)
+    assert result.segment_id[0] == 0
+    assert result.segment_id[-1] == 1
+
+
+def test_no_correction_mode_only_removes_impossible(nkref):
+    rr = nkref.polar_rr()
+    result = clean_rr(np.concatenate((rr, [5000.0])), correct=False)
+    np.testing.assert_array_equal(result.nn_ms, rr)
+    assert not result.mask.any()
+    assert result.n_impossible_removed == 1
+
+
+@pytest.mark.parametrize(
+    "bad", [[800.0, np.nan, 810.0], [[800.0, 810.0]], ["a", "b"], [800.0, np.inf]]
+)
+def test_bad_input_is_a_typed_error(bad):
+    with pytest.raises(InvalidRRError):
+        clean_rr(bad)
+
+
+def test_breaks_of_wrong_length_rejected():
+    with pytest.raises(InvalidRRError, match="breaks"):
+        clean_rr([800.0, 810.0, 820.0], breaks=[False, True])
+
+
+def test_short_and_empty_series_pass_through():
+    assert clean_rr([]).nn_ms.size == 0
+    np.testing.assert_array_equal(clean_rr([800.0, 900.0]).nn_ms, [800.0, 900.0])
+    assert clean_rr([5000.0]).artifact_share == 1.0
