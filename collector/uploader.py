@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 from dataclasses import dataclass
@@ -99,12 +100,20 @@ def batch_payload(batch: SpoolBatch) -> dict[str, Any]:
 
 
 def _detail(response: httpx.Response) -> str:
+    """The server's explanation: the API's ``{"error": {"message", "fields"}}`` envelope, a
+    FastAPI ``{"detail": ...}`` body, or the raw text."""
     try:
         body = response.json()
     except ValueError:
         return response.text[:500]
-    if isinstance(body, dict) and "detail" in body:
-        return str(body["detail"])[:500]
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and "message" in error:
+            fields = error.get("fields")
+            extra = f" {json.dumps(fields)[:400]}" if fields else ""
+            return f"{error['message']}{extra}"[:500]
+        if "detail" in body:
+            return str(body["detail"])[:500]
     return str(body)[:500]
 
 

@@ -66,6 +66,12 @@ class IngestStore:
     max_beats: int | None = None
 
 
+def error(status: int, code: str, message: str) -> JSONResponse:
+    """The API's error envelope (api/app.py ``error_body``)."""
+    body = {"error": {"code": code, "message": message, "fields": {"status": status}}}
+    return JSONResponse(body, status_code=status)
+
+
 def build_app(store: IngestStore) -> FastAPI:
     app = FastAPI()
 
@@ -77,12 +83,12 @@ def build_app(store: IngestStore) -> FastAPI:
             store.requests += 1
             store.attempts[batch.batch_id] += 1
             if authorization != f"Bearer {TOKEN}":
-                return JSONResponse({"detail": "invalid device token"}, status_code=401)
+                return error(401, "unauthorized", "invalid device token")
             if store.fail_next:
                 status = store.fail_next.pop(0)
-                return JSONResponse({"detail": f"injected failure {status}"}, status_code=status)
+                return error(status, "injected", f"injected failure {status}")
             if store.max_beats is not None and len(batch.beats) > store.max_beats:
-                return JSONResponse({"detail": "batch too large"}, status_code=413)
+                return error(413, "too_large", "batch too large")
             if batch.batch_id in store.batches:
                 store.duplicate_batches += 1
                 return {"batch_id": batch.batch_id, "accepted": 0, "duplicates": len(batch.beats)}
