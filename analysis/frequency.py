@@ -231,7 +231,8 @@ def frequency_markers(
         ``lf_ms2`` (0.04-0.15 Hz), ``hf_ms2`` (0.15-0.4 Hz) and ``lf_hf``, each equal within 1e-6
         relative to ``nk.hrv_frequency({"RRI": nn, "RRI_Time": t}, interpolation_rate=4,
         normalize=False)``. Where neurokit2 returns NaN (band without spectral bins, zero power)
-        or fails (fewer than 3 beats) the value is NaN and ``reasons`` says why.
+        or fails (fewer than 3 beats) the value is NaN and ``reasons`` says why. A window of
+        constant NN also gets NaN (neurokit2 returns the ~1e-28 ms² of rounding noise).
 
     Raises
     ------
@@ -256,11 +257,16 @@ def frequency_markers(
     hf_out = np.full(n_windows, np.nan)
     reasons: list[list[str]] = [[] for _ in range(n_windows)]
 
-    usable = [index for index, (nn, _) in enumerate(windows) if nn.size >= MIN_BEATS_SPECTRUM]
+    usable: list[int] = []
     for index, (nn, _) in enumerate(windows):
         if nn.size < MIN_BEATS_SPECTRUM:
             why = f"needs >= {MIN_BEATS_SPECTRUM} beats for the 4 Hz resampling, got {nn.size}"
             reasons[index] += [f"lf_ms2: {why}", f"hf_ms2: {why}"]
+        elif nn.min() == nn.max():
+            why = "no variability (constant NN), spectrum is rounding noise"
+            reasons[index] += [f"lf_ms2: {why}", f"hf_ms2: {why}"]
+        else:
+            usable.append(index)
     tachograms = resample_tachograms([windows[index] for index in usable]) if usable else []
     groups: dict[int, list[tuple[int, NDArray[np.float64]]]] = {}
     for index, tachogram in zip(usable, tachograms, strict=True):
@@ -284,7 +290,7 @@ def frequency_markers(
                         "in the band, too short"
                     )
                 else:
-                    reasons[index].append(f"{name}: no power in the band (constant NN)")
+                    reasons[index].append(f"{name}: no power in the band")
 
     with np.errstate(divide="ignore", invalid="ignore"):
         lf_hf = lf_out / hf_out
