@@ -17,9 +17,11 @@ from api.db.pool import Database
 from api.errors import SomatraceError
 from api.middleware import install_middleware
 from api.routes import health
+from api.routes import data as data_routes
 from api.routes import ingest as ingest_routes
 from api.routes.core import include_core_routers
 from api.settings import Settings
+from api.worker.runner import start_in_process_worker
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +70,12 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
         db = Database(conninfo, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         await db.open()
         app.state.db = db
+        worker = start_in_process_worker(settings, conninfo)
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             await db.close()
 
     app = FastAPI(
@@ -86,4 +91,5 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
     app.include_router(health.router)
     include_core_routers(app)
     app.include_router(ingest_routes.router)
+    app.include_router(data_routes.router)
     return app

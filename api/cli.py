@@ -56,6 +56,7 @@ def _register_all() -> None:
     from api.commands import serve as serve_commands
     from api.commands import user as user_commands
     from api.commands import worker as worker_commands
+    from api.commands import worker as worker_commands
     from collector import cli as collector_commands
 
     registrars: list[Callable[[typer.Typer], None]] = [
@@ -63,6 +64,7 @@ def _register_all() -> None:
         serve_commands.register,
         demo_commands.register,
         user_commands.register,
+        worker_commands.register,
         worker_commands.register,
         analysis_commands.register,
         collector_commands.register,

@@ -66,3 +66,10 @@ WHERE id = %(device_id)s
 INSERT INTO beats (patient_id, device_id, t, rr_ticks, rr_ms, flags)
 VALUES (%(patient_id)s, %(device_id)s, %(t)s, %(rr_ticks)s, %(rr_ms)s, 0)
 ON CONFLICT (device_id, t) DO NOTHING
+
+-- name: beats_stream
+-- GET /v1/patients/{id}/beats: read through a server-side cursor, never all at once.
+SELECT (extract(epoch FROM t) * 1000)::bigint AS t_ms, rr_ticks, rr_ms
+FROM beats
+WHERE patient_id = %(patient_id)s AND t >= %(start)s AND t < %(end)s
+ORDER BY t

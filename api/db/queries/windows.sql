@@ -1,0 +1,55 @@
+-- 5-minute HRV windows (hrv_windows): the worker's recompute and GET /v1/patients/{id}/windows.
+
+-- name: windows_load_beats
+-- One beat per instant even when two straps of the patient overlap (the lower device id wins).
+SELECT DISTINCT ON (t) extract(epoch FROM t)::double precision AS t_s, rr_ms
+FROM beats
+WHERE patient_id = %(patient_id)s AND t >= %(start)s AND t < %(end)s
+ORDER BY t, device_id
+
+-- name: windows_delete_range
+DELETE FROM hrv_windows
+WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start < %(end)s
+
+-- name: windows_copy
+COPY hrv_windows (
+    patient_id, window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms,
+    rmssd_ms, ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf, dfa_alpha1, sampen,
+    stress_index, quality, quality_notes
+) FROM STDIN
+
+-- name: windows_for_trends
+SELECT window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms, rmssd_ms,
+       ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf, dfa_alpha1, sampen,
+       stress_index, quality, quality_notes
+FROM hrv_windows
+WHERE patient_id = %(patient_id)s
+ORDER BY window_start
+
+-- name: windows_list
+SELECT window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms, rmssd_ms,
+       ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf, dfa_alpha1, sampen,
+       stress_index, quality, quality_notes
+FROM hrv_windows
+WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start < %(end)s
+ORDER BY window_start
+LIMIT %(limit)s
+
+-- name: windows_segment_start
+-- Start of the recording segment holding %(t)s: the first beat after the last pause longer than
+-- %(gap)s (analysis never bridges such a pause), looking back no further than %(floor)s.
+SELECT max(t) AS start_at FROM (
+    SELECT t, t - lag(t) OVER (ORDER BY t) AS dt
+    FROM beats
+    WHERE patient_id = %(patient_id)s AND t >= %(floor)s AND t <= %(t)s
+) s
+WHERE dt IS NULL OR dt > %(gap)s
+
+-- name: windows_segment_end
+-- Last beat of the recording segment holding %(t)s, looking ahead no further than %(ceiling)s.
+SELECT min(t) AS end_at FROM (
+    SELECT t, lead(t) OVER (ORDER BY t) - t AS dt
+    FROM beats
+    WHERE patient_id = %(patient_id)s AND t >= %(t)s AND t <= %(ceiling)s
+) s
+WHERE dt IS NULL OR dt > %(gap)s
