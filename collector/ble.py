@@ -12,8 +12,9 @@ import enum
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
@@ -51,6 +52,8 @@ from collector.gatt import (
 )
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 #: PMD status "already in state": the ECG stream was still running from an earlier connection.
 PMD_STATUS_ALREADY_IN_STATE = 6
@@ -426,10 +429,25 @@ class StrapClient:
             raise StrapNotFound(self.target, self.scan_timeout_s)
         return device
 
+    async def _unless_stopped(self, awaitable: Awaitable[_T], stop: asyncio.Event) -> _T | None:
+        """Await ``awaitable``; if ``stop`` is set first, cancel it and return None."""
+        task = asyncio.ensure_future(awaitable)
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, BleakError, CollectorError, OSError):
+            await task
+        return None
+
     async def _session(self, stop: asyncio.Event) -> None:
         self._set_state(LinkState.SEARCHING)
-        device = await self._find()
-        if stop.is_set():
+        device = await self._unless_stopped(self._find(), stop)
+        if device is None or stop.is_set():
             return
         self._set_state(LinkState.CONNECTING)
         session = _Session(address=device.address)
@@ -445,7 +463,15 @@ class StrapClient:
             timeout=self.connect_timeout_s,
             backend=self.backend.client,
         )
-        await client.connect()
+
+        async def connect() -> bool:
+            await client.connect()
+            return True
+
+        if await self._unless_stopped(connect(), stop) is None:
+            with contextlib.suppress(BleakError, OSError, TimeoutError):
+                await client.disconnect()
+            return
         try:
             info = await self._read_info(client, device)
             self.connections += 1

@@ -316,7 +316,7 @@ class BumbleClientBackend(BaseBleakClient):
             raise BleakDeviceNotFoundError(
                 self.address, f"connection to {self.address} timed out"
             ) from exc
-        except BleakError:
+        except (BleakError, asyncio.CancelledError):
             await self._abandon()
             raise
 

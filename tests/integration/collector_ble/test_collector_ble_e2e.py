@@ -72,7 +72,7 @@ class Rig:
 async def test_ten_minute_session_every_beat_in_order(
     radio: VirtualRadio, tmp_path: Path, session: list[Notification]
 ) -> None:
-    """798 real RR values (tests/data/polar_h10_rr.csv) arrive in the spool, all, in order, exact."""
+    """798 real RR values (tests/data/polar_h10_rr.csv) reach the spool: all, in order, exact."""
     rig = Rig(radio, tmp_path)
     await rig.start()
     assert rig.client is not None
