@@ -420,15 +420,18 @@ class Spool:
     def stats(self) -> SpoolStats:
         """Current counters."""
         with self._lock:
-            pending = self._conn.execute("SELECT count(*) FROM beats WHERE sent = 0").fetchone()[0]
+            # Every stored beat is pending until mark_sent counts it as uploaded, and only
+            # uploaded beats are pruned, so pending = spooled - uploaded without a table scan.
+            spooled = self._counter("spooled")
+            uploaded = self._counter("uploaded")
             pending_gaps = self._conn.execute(
                 "SELECT count(*) FROM gaps WHERE sent = 0"
             ).fetchone()[0]
             last = self._counter("last_beat_ms")
             return SpoolStats(
-                spooled=self._counter("spooled"),
-                uploaded=self._counter("uploaded"),
-                pending=int(pending),
+                spooled=spooled,
+                uploaded=uploaded,
+                pending=spooled - uploaded,
                 dropped=self._counter("dropped"),
                 gaps=self._counter("gaps"),
                 pending_gaps=int(pending_gaps),

@@ -135,7 +135,12 @@ class Uploader:
     backoff_initial_s, backoff_max_s:
         Exponential backoff bounds for retries (each delay is jittered in [d/2, d]).
     poll_interval_s:
-        How often ``run`` looks for new beats when everything is uploaded (``wake`` shortens it).
+        How often ``run`` looks for new beats when everything is uploaded.
+    min_interval_s:
+        Shortest spacing of upload rounds when ``wake`` is called after every notification, so a
+        recording is sent in batches of several seconds, not one request per heartbeat.
+    prune_interval_s:
+        How often ``run`` prunes acknowledged beats older than ``retention_s``.
     retention_s:
         Uploaded beats older than this are pruned by ``run``; ``None`` keeps them.
     transport:
@@ -159,7 +164,9 @@ class Uploader:
         timeout_s: float = 30.0,
         backoff_initial_s: float = 1.0,
         backoff_max_s: float = 300.0,
-        poll_interval_s: float = 5.0,
+        poll_interval_s: float = 30.0,
+        min_interval_s: float = 5.0,
+        prune_interval_s: float = 600.0,
         retention_s: float | None = DEFAULT_RETENTION_S,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
@@ -179,6 +186,10 @@ class Uploader:
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
         self._poll_interval_s = poll_interval_s
+        self._min_interval_s = min_interval_s
+        self._prune_interval_s = prune_interval_s
+        self._last_round = float("-inf")
+        self._last_prune = float("-inf")
         self._retention_s = retention_s
         self._transport = transport
         self._rng = rng or random.Random()  # noqa: S311 - retry jitter, not cryptography
@@ -208,7 +219,8 @@ class Uploader:
             self._client = None
 
     def wake(self) -> None:
-        """Ask a running ``run`` loop to look for new beats now (ignored while backing off)."""
+        """Ask a running ``run`` loop to look for new beats soon: at most ``min_interval_s`` after
+        its previous round (ignored while backing off after a failure)."""
         self._wake.set()
 
     def backoff_s(self, attempt: int) -> float:
@@ -308,8 +320,10 @@ class Uploader:
         A rejected batch (422) is logged and retried after ``backoff_max_s`` (a server upgrade
         may accept it); its beats are never deleted.
         """
+        loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():
+                self._last_round = loop.time()
                 try:
                     result = await self.upload_pending()
                 except BatchRejected:
@@ -320,7 +334,11 @@ class Uploader:
                         self.failures = 0
                         self.last_error = None
                         delay = self._poll_interval_s
-                        if self._retention_s is not None:
+                        if (
+                            self._retention_s is not None
+                            and loop.time() - self._last_prune >= self._prune_interval_s
+                        ):
+                            self._last_prune = loop.time()
                             await asyncio.to_thread(self.spool.prune, self._retention_s)
                     else:
                         self.failures += 1
@@ -330,13 +348,25 @@ class Uploader:
             await self.aclose()
 
     async def _sleep(self, stop: asyncio.Event, delay_s: float) -> None:
-        """Wait ``delay_s`` or until stopped; ``wake`` shortens an idle poll, never a backoff."""
+        """Wait ``delay_s`` or until stopped. ``wake`` shortens an idle poll (never a backoff) to
+        ``min_interval_s`` after the previous round."""
         self._wake.clear()
-        tasks = {asyncio.ensure_future(stop.wait())}
-        if self.failures == 0:
-            tasks.add(asyncio.ensure_future(self._wake.wait()))
+        woken = await self._wait(stop, delay_s, wakeable=self.failures == 0)
+        if woken and not stop.is_set():
+            elapsed = asyncio.get_running_loop().time() - self._last_round
+            if elapsed < self._min_interval_s:
+                await self._wait(stop, self._min_interval_s - elapsed, wakeable=False)
+
+    async def _wait(self, stop: asyncio.Event, delay_s: float, *, wakeable: bool) -> bool:
+        """Wait up to ``delay_s`` for ``stop`` (or ``wake``); return whether ``wake`` fired."""
+        stop_task = asyncio.ensure_future(stop.wait())
+        tasks = {stop_task}
+        wake_task = asyncio.ensure_future(self._wake.wait()) if wakeable else None
+        if wake_task is not None:
+            tasks.add(wake_task)
         try:
             await asyncio.wait(tasks, timeout=delay_s, return_when="FIRST_COMPLETED")
+            return wake_task is not None and wake_task.done() and not wake_task.cancelled()
         finally:
             for task in tasks:
                 task.cancel()

@@ -88,6 +88,7 @@ async def main() -> None:
         backoff_initial_s=0.05,
         backoff_max_s=0.5,
         poll_interval_s=0.05,
+        min_interval_s=0.05,
         retention_s=None,
         transport=KillAfterAcks(kill_after),
     )

@@ -44,6 +44,8 @@ def fast_uploader(spool: Spool, url: str, token: str = TOKEN, **kw: object) -> U
         "backoff_initial_s": 0.02,
         "backoff_max_s": 0.2,
         "poll_interval_s": 0.02,
+        "min_interval_s": 0.02,
+        "prune_interval_s": 0.0,
     }
     opts.update(kw)
     return Uploader(spool, url, token, **opts)  # type: ignore[arg-type]
@@ -337,3 +339,18 @@ def test_sigkill_between_ack_and_mark_then_restart_is_exactly_once(
     all_spooled = spool_times(path)
     assert ingest_server.store.duplicate_batches >= 1  # the acked-but-unmarked batch came again
     assert_exactly_once(ingest_server, all_spooled)
+
+
+async def test_wake_uploads_new_beats_without_waiting_for_the_poll(
+    ingest_server: IngestServer, spool: Spool
+) -> None:
+    up = fast_uploader(spool, ingest_server.url, poll_interval_s=3600.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(up.run(stop))
+    await until(lambda: up._last_round > float("-inf"), "first (empty) round")
+    await asyncio.sleep(0.1)  # let it finish and go idle for an hour
+    times = fill(spool, 40)
+    up.wake()
+    await until(lambda: set(ingest_server.store.beats) == set(times), "beats uploaded after wake")
+    stop.set()
+    await task

@@ -210,3 +210,28 @@ def test_sigkill_mid_append_loses_no_committed_beat_and_leaves_nothing_half_writ
     assert st.dropped == len(groups)  # counters were updated in the same transactions
     assert st.gaps == len([g for g in groups if g % 10 == 0])
     s.close()
+
+
+def test_next_batch_searches_an_index_not_a_scan_of_sent_beats(spool: Spool) -> None:
+    """A week of uploaded beats must not be scanned for every new batch."""
+    plan = spool._conn.execute(
+        "EXPLAIN QUERY PLAN SELECT t_ms FROM beats WHERE batch_id IS NULL AND sent = 0"
+        " ORDER BY t_ms LIMIT 10"
+    ).fetchall()
+    assert any("USING INDEX beats_by_batch" in str(row) for row in plan), plan
+    assert not any("SCAN beats" in str(row) for row in plan), plan
+
+
+def test_pending_equals_unsent_rows_through_append_mark_and_prune(spool: Spool) -> None:
+    def unsent() -> int:
+        return int(spool._conn.execute("SELECT count(*) FROM beats WHERE sent = 0").fetchone()[0])
+
+    spool.append(beats(30))
+    for _ in range(2):
+        batch = spool.next_batch(10)
+        assert batch is not None
+        spool.mark_sent(batch.batch_id)
+    spool.next_batch(10)  # batched, not yet sent: still pending
+    spool.prune(0, now_s=4_000_000_000)
+    spool.append(beats(5, start=T - 100_000))
+    assert spool.stats().pending == unsent() == 15
