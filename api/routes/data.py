@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, cast
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -20,7 +20,8 @@ from pydantic import BaseModel
 
 from api.auth.deps import Principal, get_db, patient_reader
 from api.db.queries import q
-from api.errors import InvalidInput
+from api.errors import InvalidInput, NotFound
+from api.worker.daily import integration_changes
 
 router = APIRouter(prefix="/v1/patients", tags=["data"])
 
@@ -269,3 +270,58 @@ async def timeline(
             cur = await conn.execute(q(name), params)
             out[key] = await cur.fetchall()
     return _json(out)
+
+
+class IntegrationOut(BaseModel):
+    """Change of daily ln RMSSD after one medicine session against the pre-session baseline."""
+
+    session_id: uuid.UUID
+    kind: str
+    started_at: datetime
+    status: str
+    session_day: date | None = None
+    baseline: dict[str, Any] | None = None
+    periods: list[dict[str, Any]] = []
+
+
+@router.get(
+    "/{patient_id}/sessions/{session_id}/integration",
+    response_model=IntegrationOut,
+    summary="Days 1-3 / 4-14 / 15-28 after a medicine session against baseline",
+)
+async def session_integration(
+    request: Request,
+    patient_id: uuid.UUID,
+    session_id: uuid.UUID,
+    _: Principal = Depends(patient_reader),
+) -> IntegrationOut:
+    """Per period: mean, difference, 95% CI, effect size and band position, or insufficient data.
+
+    Computed from the stored daily values and the current sessions (``analysis.trends``).
+    """
+    async with get_db(request).connection() as conn:
+        cur = await conn.execute(
+            q("daily_session"), {"session_id": session_id, "patient_id": patient_id}
+        )
+        session = await cur.fetchone()
+        if session is None:
+            raise NotFound("session not found", session_id=str(session_id))
+        cur = await conn.execute(q("daily_sessions_all"), {"patient_id": patient_id})
+        sessions = await cur.fetchall()
+        cur = await conn.execute(q("daily_all"), {"patient_id": patient_id})
+        daily_rows = await cur.fetchall()
+    base = {
+        "session_id": session_id,
+        "kind": str(session["kind"]),
+        "started_at": session["started_at"],
+    }
+    if session["kind"] != "medicine":
+        return IntegrationOut(**base, status="not_a_medicine_session")
+    result = integration_changes(
+        daily_rows,
+        [cast(datetime, s["started_at"]) for s in sessions if s["kind"] == "medicine"],
+        cast(datetime, session["started_at"]),
+        str(session["timezone"]),
+    )
+    status = "ok" if result["baseline"].get("status") == "ok" else "insufficient_data"
+    return IntegrationOut(**base, status=status, **result)

@@ -27,7 +27,8 @@ from api.worker.recompute import RecomputeReport, recompute_patient
 
 logger = logging.getLogger(__name__)
 
-#: Retries of a failing recompute: 5 attempts, waiting 2, 4, 8, 16 s (plus 5 s) between them.
+#: Retries of a failing recompute: procrastinate retries while fewer than ``max_attempts`` retries
+#: were made, i.e. 6 runs in all, waiting 5 + 2^(n+1) s before retry n (about 2 minutes in all).
 RETRY: Final[procrastinate.RetryStrategy] = procrastinate.RetryStrategy(
     max_attempts=5, wait=5, exponential_wait=2
 )

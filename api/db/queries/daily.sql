@@ -27,3 +27,14 @@ ORDER BY d.day
 -- name: daily_sessions_all
 SELECT id, kind, started_at, ended_at FROM sessions
 WHERE patient_id = %(patient_id)s ORDER BY started_at
+
+-- name: daily_all
+SELECT day, source, ln_rmssd, rmssd_ms, resting_hr_bpm, stress_index, n_windows, wear_hours,
+       artifact_share, rolling_mean_7d, baseline_mean, baseline_sd, band_low, band_high, cv_pct,
+       quality
+FROM daily_values WHERE patient_id = %(patient_id)s ORDER BY day
+
+-- name: daily_session
+SELECT s.id, s.kind, s.started_at, p.timezone
+FROM sessions s JOIN patients p ON p.id = s.patient_id
+WHERE s.id = %(session_id)s AND s.patient_id = %(patient_id)s

@@ -108,6 +108,29 @@ async def test_ingest_worker_windows_and_daily_equal_analysis(
         ):
             assert_close(got[api_col], want[ref_col], f"{api_col} on {got['day']}")
 
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "SELECT id FROM sessions WHERE patient_id = %s AND kind = 'medicine'",
+            (world.patient_id,),
+        ).fetchone()
+        assert row is not None
+    integration = await get_json(client, world, f"sessions/{row[0]}/integration")
+    assert integration["status"] == "ok"
+    want_periods = [p.to_dict() for p in trends.sessions[0].periods]
+    assert [p.get("period") for p in integration["periods"]] == [
+        p.get("period") for p in want_periods
+    ]
+    for got_p, want_p in zip(integration["periods"], want_periods, strict=True):
+        for key in ("diff_ln_rmssd", "ci_low", "ci_high", "hedges_g"):
+            if key in want_p:
+                assert_close(got_p[key], want_p[key], f"{key} of {want_p.get('period')}")
+
+    timeline = await get_json(client, world, "timeline", **RANGE)
+    assert [d["day"] for d in timeline["daily"]] == [d["day"] for d in daily]
+    assert {s["kind"] for s in timeline["sessions"]} == {s.kind for s in sim.sessions}
+    assert len(timeline["wear_segments"]) >= 6  # six nights and mornings: gaps between them
+    assert sum(w["n_windows"] for w in timeline["wear_segments"]) == len(windows)
+
 
 async def test_beats_stream_json_and_csv(client: httpx.AsyncClient, world: World) -> None:
     sim = world.sim
