@@ -231,12 +231,12 @@ async def device_owner_writer(
 
     An unknown device answers 404 like a device of someone else's patient.
     """
-    if principal.role not in PATIENT_DATA_ROLES:
-        raise Forbidden(f"the {principal.role} role has no access to patient data")
     async with get_db(request).connection() as conn:
         cur = await conn.execute(q("auth_device_patient"), {"device_id": device_id})
         row = await cur.fetchone()
     if row is None:
+        if principal.role not in PATIENT_DATA_ROLES:
+            raise Forbidden(f"the {principal.role} role has no access to patient data")
         raise NotFound("device not found", device_id=str(device_id))
     try:
         return await _authorize_patient(
