@@ -14,7 +14,8 @@ from collector.gatt import HeartRateMeasurement
 from collector.quirks import GENERIC, StrapProfile, effective_contact, filter_rr, ticks_to_ms
 
 __all__ = [
-    "DEFAULT_GAIN",
+    "DEFAULT_GAIN_EARLY",
+    "DEFAULT_GAIN_LATE",
     "DEFAULT_JUMP_MS",
     "DEFAULT_MAX_SLEW",
     "Beat",
@@ -25,9 +26,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Fraction of the arrival-vs-clock error corrected per notification (a first-order loop with a
-#: time constant of about 1/gain notifications, i.e. ~10 s at 1 Hz).
-DEFAULT_GAIN = 0.1
+#: Fraction of a *late* arrival error (arrival after the predicted last beat, e > 0) corrected per
+#: notification. Late arrivals are expected — the last beat precedes its notification by 0..1 s
+#: plus latency — so they are weak evidence and pull the clock forward slowly (~50 s).
+DEFAULT_GAIN_LATE = 0.02
+#: Fraction of an *early* arrival error (e < 0) corrected per notification. A beat cannot happen
+#: after the notification reporting it arrived, so the clock is ahead: pull it back fast (~5 s).
+#: The asymmetry makes the clock track the earliest arrivals rather than the average delay.
+DEFAULT_GAIN_EARLY = 0.2
 #: Largest correction per notification as a fraction of the notification's RR span: each interval
 #: is stretched or shrunk by at most 2 %, enough to follow a strap clock off by 0.5 %.
 DEFAULT_MAX_SLEW = 0.02
@@ -84,15 +90,16 @@ class BeatClock:
     resume_after_ms:
         Last beat time already stored (e.g. from the spool after a restart): new beats come
         strictly after it and a gap is recorded from it to the first new beat.
-    gain, max_slew, jump_ms:
-        Loop gain, slew limit and jump threshold; the defaults are documented above.
+    gain_late, gain_early, max_slew, jump_ms:
+        Loop gains, slew limit and jump threshold; the defaults are documented above.
 
     Notes
     -----
     Arrival ``W`` (wall ms) of a notification with RR values ``r1..rn`` is taken as the time of its
     last beat. On the first notification after a (re)connect the clock is anchored there and
     earlier beats follow by subtraction. Afterwards the clock advances by the RR values themselves;
-    the error ``e = W - (last beat + sum r)`` is corrected by ``gain * e``, clamped to
+    the error ``e = W - (last beat + sum r)`` is corrected by ``gain_late * e`` (``e > 0``) or
+    ``gain_early * e`` (``e < 0``), clamped to
     ``max_slew * sum r`` and spread over the notification's intervals in proportion to their
     length, so beats never move backwards. ``e > jump_ms`` re-anchors the clock at ``W`` and
     records a gap.
@@ -103,12 +110,14 @@ class BeatClock:
         profile: StrapProfile = GENERIC,
         *,
         resume_after_ms: int | None = None,
-        gain: float = DEFAULT_GAIN,
+        gain_late: float = DEFAULT_GAIN_LATE,
+        gain_early: float = DEFAULT_GAIN_EARLY,
         max_slew: float = DEFAULT_MAX_SLEW,
         jump_ms: float = DEFAULT_JUMP_MS,
     ) -> None:
         self._profile = profile
-        self._gain = gain
+        self._gain_late = gain_late
+        self._gain_early = gain_early
         self._max_slew = max_slew
         self._jump_ms = jump_ms
         self._last_pos_ms: float | None = (
@@ -202,7 +211,8 @@ class BeatClock:
                         -error_ms,
                     )
                 limit = self._max_slew * span_ms
-                correction = max(-limit, min(limit, self._gain * error_ms))
+                gain = self._gain_late if error_ms >= 0 else self._gain_early
+                correction = max(-limit, min(limit, gain * error_ms))
                 scale = 1.0 + correction / span_ms
                 positions = []
                 pos = self._last_pos_ms
