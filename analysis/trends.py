@@ -853,8 +853,8 @@ def _valid_series(daily: pd.DataFrame, source: str | None) -> pd.Series:
     ln[~ok] = np.nan
     days = pd.DatetimeIndex(pd.to_datetime(list(daily["day"])))
     s = pd.Series(ln, index=days)
-    if len(s) and not s.index.is_monotonic_increasing:
-        raise TrendsError("daily table must be in date order")
+    if len(s) and not (s.index.is_monotonic_increasing and s.index.is_unique):
+        raise TrendsError("daily table must hold one row per date, in date order")
     # Calendar-day frequency so that absent dates count as missing, not skipped.
     full = s.asfreq("D") if len(s) else s
     return full

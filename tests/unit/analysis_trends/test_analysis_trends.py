@@ -357,6 +357,14 @@ def test_rolling_mean_counts_missing_calendar_rows_as_missing() -> None:
     assert np.isnan(r.iloc[2])
 
 
+def test_rolling_rejects_duplicate_or_unordered_days() -> None:
+    daily = daily_table(D0, [3.6, 3.7, 3.8])
+    with pytest.raises(TrendsError):
+        rolling_mean_7d(pd.concat([daily, daily], ignore_index=True))
+    with pytest.raises(TrendsError):
+        rolling_cv_7d(daily.iloc[::-1].reset_index(drop=True))
+
+
 # ------------------------------------------------------------------------------------------
 # session changes
 
