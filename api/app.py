@@ -16,7 +16,7 @@ from api import __version__
 from api.db.pool import Database
 from api.errors import SomatraceError
 from api.middleware import install_middleware
-from api.routes import health
+from api.routes import dashboard, health
 from api.routes import data as data_routes
 from api.routes import ingest as ingest_routes
 from api.routes.core import include_core_routers
@@ -90,6 +90,7 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
     install_middleware(app)
     app.include_router(health.router)
     include_core_routers(app)
+    app.include_router(dashboard.router)
     app.include_router(ingest_routes.router)
     app.include_router(data_routes.router)
     return app
