@@ -18,6 +18,7 @@ from api.errors import SomatraceError
 from api.middleware import install_middleware
 from api.routes import dashboard, health
 from api.routes import data as data_routes
+from api.routes import exports as export_routes
 from api.routes import ingest as ingest_routes
 from api.routes.core import include_core_routers
 from api.settings import Settings
@@ -45,11 +46,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            {
+                "loc": list(e.get("loc", ())),
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
             for e in exc.errors()
         ]
         return JSONResponse(
-            error_body("invalid_input", "the request is invalid", {"errors": errors}), status_code=422
+            error_body("invalid_input", "the request is invalid", {"errors": errors}),
+            status_code=422,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -92,5 +98,6 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
     include_core_routers(app)
     app.include_router(dashboard.router)
     app.include_router(ingest_routes.router)
+    app.include_router(export_routes.router)
     app.include_router(data_routes.router)
     return app

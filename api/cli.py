@@ -36,7 +36,11 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+        False,
+        "--version",
+        callback=_version_callback,
+        is_eager=True,
+        help="Print the version and exit.",
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages to stderr."),
 ) -> None:
@@ -53,9 +57,9 @@ def _register_all() -> None:
     from analysis import cli as analysis_commands
     from api.commands import db as db_commands
     from api.commands import demo as demo_commands
+    from api.commands import export as export_commands
     from api.commands import serve as serve_commands
     from api.commands import user as user_commands
-    from api.commands import worker as worker_commands
     from api.commands import worker as worker_commands
     from collector import cli as collector_commands
 
@@ -65,7 +69,7 @@ def _register_all() -> None:
         demo_commands.register,
         user_commands.register,
         worker_commands.register,
-        worker_commands.register,
+        export_commands.register,
         analysis_commands.register,
         collector_commands.register,
     ]

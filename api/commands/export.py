@@ -1,0 +1,129 @@
+"""``somatrace export``: download a research export from a Somatrace server as a researcher (with progress).
+
+The server decides what may be exported (consent, pseudonyms, audit); this command only fetches and saves it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TransferSpeedColumn,
+)
+
+from api.errors import SomatraceError
+from api.export.selection import ExportFormat
+
+err_console = Console(stderr=True)
+
+
+class ExportFailed(SomatraceError):
+    """The server refused or broke off the export."""
+
+    status = 502
+    code = "export_failed"
+
+
+def _server_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+        return str(body["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return response.text[:200] or response.reason_phrase
+
+
+def _login(client: httpx.Client, email: str, password: str) -> str:
+    response = client.post("/v1/auth/token", data={"username": email, "password": password})
+    if response.status_code != 200:
+        raise ExportFailed(f"login failed ({response.status_code}): {_server_message(response)}")
+    return str(response.json()["access_token"])
+
+
+def export(
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the zip archive."),
+    format: ExportFormat = typer.Option(
+        ExportFormat.csv, "--format", "-f", help="csv | parquet | kubios | fhir | omh"
+    ),
+    start: datetime = typer.Option(
+        ..., help="Start of the period (ISO 8601; UTC when no zone is given)."
+    ),
+    end: datetime = typer.Option(..., help="End of the period, exclusive."),
+    patients: str | None = typer.Option(
+        None, help="Comma-separated pseudonyms (default: all consented)."
+    ),
+    date_shift: bool = typer.Option(
+        False, "--date-shift", help="Shift each patient's dates by a secret number of weeks."
+    ),
+    server: str = typer.Option("http://127.0.0.1:8000", help="Somatrace server URL."),
+    email: str | None = typer.Option(None, help="Researcher account (password read from stdin)."),
+    token: str | None = typer.Option(None, help="An access token instead of --email."),
+) -> None:
+    """Download consented, pseudonymised data as a zip (the researcher role only)."""
+    if (email is None) == (token is None):
+        raise typer.BadParameter("give either --email (password on stdin) or --token")
+    params: dict[str, str] = {
+        "format": format.value,
+        "start": (
+            start if start.tzinfo else start.replace(tzinfo=datetime.now().astimezone().tzinfo)
+        ).isoformat(),
+        "end": (
+            end if end.tzinfo else end.replace(tzinfo=datetime.now().astimezone().tzinfo)
+        ).isoformat(),
+        "date_shift": str(date_shift).lower(),
+    }
+    if patients:
+        params["patients"] = patients
+    partial = out.with_name(out.name + ".part")
+    try:
+        with httpx.Client(base_url=server, timeout=httpx.Timeout(30.0, read=300.0)) as client:
+            if token is None:
+                assert email is not None
+                token = _login(client, email, sys.stdin.readline().rstrip("\n"))
+            with client.stream(
+                "GET", "/v1/exports", params=params, headers={"Authorization": f"Bearer {token}"}
+            ) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise ExportFailed(
+                        f"export refused ({response.status_code}): {_server_message(response)}"
+                    )
+                n_patients = response.headers.get("X-Somatrace-Export-Patients", "?")
+                with (
+                    Progress(
+                        SpinnerColumn(),
+                        TextColumn(f"exporting {n_patients} patient(s) as {format.value}"),
+                        BarColumn(),
+                        DownloadColumn(),
+                        TransferSpeedColumn(),
+                        console=err_console,
+                        transient=False,
+                    ) as progress,
+                    partial.open("wb") as handle,
+                ):
+                    task = progress.add_task("export", total=None)
+                    for data in response.iter_bytes():
+                        handle.write(data)
+                        progress.advance(task, len(data))
+    except httpx.HTTPError as exc:
+        partial.unlink(missing_ok=True)
+        raise ExportFailed(f"cannot reach {server}: {exc}") from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, out)
+    err_console.print(f"wrote {out} ({out.stat().st_size:,} bytes)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)

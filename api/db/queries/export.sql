@@ -1,0 +1,44 @@
+-- Research exports: only consented patients, identified by pseudonym; the date shift stays server-side.
+
+-- name: export_patients
+SELECT p.id, p.pseudonym, p.timezone, p.date_shift_days, p.journal_text_consent,
+       (SELECT min(s.started_at) FROM sessions s WHERE s.patient_id = p.id) AS first_session_at
+FROM patients p
+WHERE p.research_consent
+  AND (%(pseudonyms)s::text[] IS NULL OR p.pseudonym = ANY (%(pseudonyms)s::text[]))
+ORDER BY p.pseudonym
+
+-- name: export_beats_binary
+COPY (
+    SELECT round(extract(epoch FROM t) * 1000)::int8 AS t_ms, rr_ticks, flags
+    FROM beats
+    WHERE patient_id = %(patient_id)s AND t >= %(start)s AND t < %(end)s
+    ORDER BY t
+) TO STDOUT (FORMAT binary)
+
+-- name: export_windows
+SELECT window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms, rmssd_ms,
+       ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf, dfa_alpha1, sampen,
+       stress_index, quality, quality_notes
+FROM hrv_windows
+WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start < %(end)s
+ORDER BY window_start
+
+-- name: export_daily
+SELECT day, source, ln_rmssd, rmssd_ms, resting_hr_bpm, stress_index, n_windows, wear_hours,
+       artifact_share, rolling_mean_7d, baseline_mean, baseline_sd, band_low, band_high, cv_pct, quality
+FROM daily_values
+WHERE patient_id = %(patient_id)s AND day >= %(start)s::date AND day < %(end)s::date + 1
+ORDER BY day
+
+-- name: export_sessions
+SELECT kind, started_at, ended_at
+FROM sessions
+WHERE patient_id = %(patient_id)s AND started_at >= %(start)s AND started_at < %(end)s
+ORDER BY started_at
+
+-- name: export_journal
+SELECT at, tags, mood, body, text
+FROM journal_entries
+WHERE patient_id = %(patient_id)s AND at >= %(start)s AND at < %(end)s
+ORDER BY at
