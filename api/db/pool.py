@@ -28,14 +28,16 @@ class Database:
 
     def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10) -> None:
         self.conninfo = conninfo
-        self.pool: AsyncConnectionPool[psycopg.AsyncConnection[dict[str, object]]] = AsyncConnectionPool(
-            conninfo,
-            min_size=min_size,
-            max_size=max_size,
-            open=False,
-            kwargs={"row_factory": dict_row, "autocommit": True},
-            connection_class=psycopg.AsyncConnection[dict[str, object]],
-            name="somatrace",
+        self.pool: AsyncConnectionPool[psycopg.AsyncConnection[dict[str, object]]] = (
+            AsyncConnectionPool(
+                conninfo,
+                min_size=min_size,
+                max_size=max_size,
+                open=False,
+                kwargs={"row_factory": dict_row, "autocommit": True},
+                connection_class=psycopg.AsyncConnection[dict[str, object]],
+                name="somatrace",
+            )
         )
 
     async def open(self, timeout_s: float = 10.0) -> None:
@@ -56,7 +58,9 @@ class Database:
             async with self.pool.connection() as conn:
                 yield conn
         except psycopg.OperationalError as exc:
-            raise DatabaseUnavailable(f"database error: {str(exc).strip().splitlines()[0]}") from exc
+            raise DatabaseUnavailable(
+                f"database error: {str(exc).strip().splitlines()[0]}"
+            ) from exc
 
 
 def connect_sync(conninfo: str) -> psycopg.Connection[dict[str, object]]:

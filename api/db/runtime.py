@@ -23,7 +23,9 @@ def check_reachable(conninfo: str, setting: str = "SOMATRACE_DATABASE_URL") -> N
             pass
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseUnavailable(f"{setting}: cannot connect to the database ({first})", setting=setting) from exc
+        raise DatabaseUnavailable(
+            f"{setting}: cannot connect to the database ({first})", setting=setting
+        ) from exc
 
 
 @contextmanager

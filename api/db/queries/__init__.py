@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import LiteralString, cast
+from typing import LiteralString
 
 from api.errors import SomatraceError
 
@@ -42,6 +42,6 @@ def q(name: str) -> LiteralString:
         If no query has that name.
     """
     try:
-        return cast(LiteralString, _all_queries()[name])
+        return _all_queries()[name]
     except KeyError:
         raise SomatraceError(f"no named query {name!r}") from None

@@ -19,8 +19,12 @@ pytestmark = pytest.mark.integration
 CLI = [sys.executable, "-c", "from api.cli import main; main()"]
 
 
-def _run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+def _run(
+    args: list[str], env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -50,7 +54,9 @@ def test_version() -> None:
 
 
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
-    proc = _run(["db", "upgrade"], _env(SOMATRACE_DATABASE_URL="postgresql://postgres@127.0.0.1:1/nope"))
+    proc = _run(
+        ["db", "upgrade"], _env(SOMATRACE_DATABASE_URL="postgresql://postgres@127.0.0.1:1/nope")
+    )
     _assert_one_line_error(proc, "SOMATRACE_DATABASE_URL")
 
 
@@ -60,7 +66,9 @@ def test_wrong_url_is_one_line() -> None:
 
 
 def test_malformed_postgres_url_is_one_line() -> None:
-    proc = _run(["db", "upgrade"], _env(SOMATRACE_DATABASE_URL="postgresql://postgres@127.0.0.1:notaport/x"))
+    proc = _run(
+        ["db", "upgrade"], _env(SOMATRACE_DATABASE_URL="postgresql://postgres@127.0.0.1:notaport/x")
+    )
     _assert_one_line_error(proc, "SOMATRACE_DATABASE_URL")
 
 
@@ -81,7 +89,9 @@ def test_upgrade_twice_via_cli(empty_db_url: str) -> None:
     first = _run(["db", "upgrade"], env)
     second = _run(["db", "upgrade"], env)
     assert first.returncode == 0 and first.stdout.startswith("applied"), first.stderr
-    assert second.returncode == 0 and second.stdout.startswith("schema is up to date"), second.stderr
+    assert second.returncode == 0 and second.stdout.startswith("schema is up to date"), (
+        second.stderr
+    )
 
 
 @pytest.fixture
@@ -119,7 +129,9 @@ def _wait_healthy(port: int, proc: subprocess.Popen[str]) -> httpx.Response:
     raise AssertionError("serve did not answer /healthz")
 
 
-def test_serve_with_embedded_database(embedded_server: tuple[subprocess.Popen[str], int, Path]) -> None:
+def test_serve_with_embedded_database(
+    embedded_server: tuple[subprocess.Popen[str], int, Path],
+) -> None:
     proc, port, data_dir = embedded_server
     response = _wait_healthy(port, proc)
     assert response.status_code == 200
@@ -139,5 +151,7 @@ def test_serve_with_embedded_database(embedded_server: tuple[subprocess.Popen[st
     # Ctrl-C stops the server and the embedded PostgreSQL.
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
-    pids = subprocess.run(["pgrep", "-f", f"postgres.*{data_dir}"], capture_output=True, text=True, check=False)
+    pids = subprocess.run(
+        ["pgrep", "-f", f"postgres.*{data_dir}"], capture_output=True, text=True, check=False
+    )
     assert pids.stdout.strip() == ""

@@ -26,11 +26,19 @@ def _compose() -> list[str]:
 
 
 def _config(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"POSTGRES_PASSWORD", "SOMATRACE_SECRET_KEY"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"POSTGRES_PASSWORD", "SOMATRACE_SECRET_KEY"}
+    }
     env.update(env_extra)
     return subprocess.run(
         [*_compose(), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-        env=env, capture_output=True, text=True, check=False, cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
     )
 
 

@@ -16,8 +16,19 @@ from api.db.migrate import load_migrations, upgrade
 pytestmark = pytest.mark.integration
 
 EXPECTED_TABLES = {
-    "patients", "users", "therapist_assignments", "devices", "beats", "ingest_batches", "recording_gaps",
-    "hrv_windows", "daily_values", "sessions", "journal_entries", "audit_log", "schema_migrations",
+    "patients",
+    "users",
+    "therapist_assignments",
+    "devices",
+    "beats",
+    "ingest_batches",
+    "recording_gaps",
+    "hrv_windows",
+    "daily_values",
+    "sessions",
+    "journal_entries",
+    "audit_log",
+    "schema_migrations",
 }
 
 
@@ -37,9 +48,14 @@ def test_upgrade_twice_is_a_noop(empty_db_url: str) -> None:
 
 def test_schema_has_the_data_model(db_url: str) -> None:
     with psycopg.connect(db_url) as conn:
-        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-        views = {r[0] for r in conn.execute("SELECT viewname FROM pg_views WHERE schemaname = 'public'")}
-    assert EXPECTED_TABLES <= tables
+        tables = {
+            r[0]
+            for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
+        views = {
+            r[0] for r in conn.execute("SELECT viewname FROM pg_views WHERE schemaname = 'public'")
+        }
+    assert tables >= EXPECTED_TABLES
     assert {"daily_beat_rollups", "daily_window_rollups"} <= views
 
 
@@ -63,22 +79,29 @@ def test_concurrent_upgrades_leave_one_consistent_schema(empty_db_url: str) -> N
         subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(4)
     ]
-    results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    results = [(*p.communicate(timeout=120), p.returncode) for p in procs]
     assert all(rc == 0 for _, _, rc in results), results
     applied_lines = [out for out, _, _ in results if out.startswith("applied")]
     assert len(applied_lines) == 1, results  # exactly one process did the work
     with psycopg.connect(empty_db_url) as conn:
-        rows = conn.execute("SELECT version, count(*) FROM schema_migrations GROUP BY version").fetchall()
+        rows = conn.execute(
+            "SELECT version, count(*) FROM schema_migrations GROUP BY version"
+        ).fetchall()
     assert sorted(v for v, _ in rows) == list(range(1, _latest_version() + 1))
     assert all(n == 1 for _, n in rows)
 
 
-def test_failed_migration_leaves_nothing_behind(empty_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_migration_leaves_nothing_behind(
+    empty_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from api.db import migrate
     from api.errors import MigrationError
 
     real = migrate.load_migrations()
-    broken = [*real, migrate.Migration(999, "broken", "CREATE TABLE half_done (x int); SELECT 1/0;", None)]
+    broken = [
+        *real,
+        migrate.Migration(999, "broken", "CREATE TABLE half_done (x int); SELECT 1/0;", None),
+    ]
     monkeypatch.setattr(migrate, "load_migrations", lambda: broken)
     with pytest.raises(MigrationError, match="0999_broken"):
         migrate.upgrade(empty_db_url)

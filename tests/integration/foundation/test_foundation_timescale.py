@@ -38,10 +38,16 @@ def timescale_url() -> Iterator[str]:
         return
     node = shutil.which("node")
     if node is None or not (HARNESS_DIR / "node_modules").is_dir():
-        pytest.fail("WASM TimescaleDB not installed: run `npm ci --prefix .ci/timescale` (see .ci/run)")
+        pytest.fail(
+            "WASM TimescaleDB not installed: run `npm ci --prefix .ci/timescale` (see .ci/run)"
+        )
     port = _free_port()
     proc = subprocess.Popen(
-        [node, "server.mjs", str(port)], cwd=HARNESS_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [node, "server.mjs", str(port)],
+        cwd=HARNESS_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -102,7 +108,9 @@ def test_compression_segmented_by_patient(migrated: psycopg.Connection[Any]) -> 
 def test_continuous_aggregates_exist(migrated: psycopg.Connection[Any]) -> None:
     views = {
         r[0]
-        for r in migrated.execute("SELECT view_name FROM timescaledb_information.continuous_aggregates")
+        for r in migrated.execute(
+            "SELECT view_name FROM timescaledb_information.continuous_aggregates"
+        )
     }
     assert {"daily_beat_rollups", "daily_window_rollups"} <= views
 

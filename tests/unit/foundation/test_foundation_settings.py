@@ -21,7 +21,10 @@ def test_production_refuses_missing_secret(tmp_path: Path) -> None:
 @pytest.mark.parametrize("placeholder", ["change-me", "changeme", "secret", ""])
 def test_production_refuses_placeholder_secret(tmp_path: Path, placeholder: str) -> None:
     settings = Settings(
-        environment=Environment.production, data_dir=tmp_path, secret_key=placeholder, _env_file=None
+        environment=Environment.production,
+        data_dir=tmp_path,
+        secret_key=placeholder,
+        _env_file=None,
     )
     with pytest.raises(ConfigError):
         settings.signing_secret()
@@ -29,7 +32,9 @@ def test_production_refuses_placeholder_secret(tmp_path: Path, placeholder: str)
 
 def test_production_accepts_real_secret(tmp_path: Path) -> None:
     real = "k" * 40
-    settings = Settings(environment=Environment.production, data_dir=tmp_path, secret_key=real, _env_file=None)
+    settings = Settings(
+        environment=Environment.production, data_dir=tmp_path, secret_key=real, _env_file=None
+    )
     assert settings.signing_secret() == real
 
 
