@@ -235,3 +235,10 @@ def test_pending_equals_unsent_rows_through_append_mark_and_prune(spool: Spool) 
     spool.prune(0, now_s=4_000_000_000)
     spool.append(beats(5, start=T - 100_000))
     assert spool.stats().pending == unsent() == 15
+
+
+def test_new_spool_is_private_to_the_user(tmp_path: Path) -> None:
+    s = Spool(tmp_path / "new-dir" / "spool.sqlite3")
+    s.close()
+    assert (tmp_path / "new-dir").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "new-dir" / "spool.sqlite3").stat().st_mode & 0o077 == 0
