@@ -81,7 +81,7 @@ SIM_RR_MAX_MS = 2000.0
 #: Ticks of the Bluetooth Heart Rate Measurement RR field per second.
 TICKS_PER_S = 1024
 
-_GRID_HZ = 2.0  # sampling rate of the continuous components (Hz; breathing <= 0.5 Hz)
+_GRID_HZ = 1.0  # grid of the band-limited components (Hz); breathing is evaluated per beat
 _PROFILE_STEP_S = 10.0  # step of the slowly varying state profiles (s)
 _LF_SD_HZ = 0.01  # spectral width of the Mayer wave band (ECGSYN c1)
 _RESP_WANDER_HZ = 0.015  # SD of the slow wandering of the breathing rate
@@ -368,9 +368,10 @@ def _segment_rr(
     low = np.where(f > 0.0, np.exp(-0.5 * (f / 0.005) ** 2), 0.0)
     wander = _spectral_noise(n, rng, low, n_fft)
     f_resp = np.clip(resp + _RESP_WANDER_HZ * wander, 0.1, 0.45)
-    phase = 2.0 * np.pi * np.cumsum(f_resp) * dt + rng.uniform(0.0, 2.0 * np.pi)
+    # The breathing phase is smooth: interpolate it (not the sine) at the beats.
+    phase = 2.0 * np.pi * np.concatenate(([0.0], np.cumsum(f_resp[:-1]) * dt))
+    phase += rng.uniform(0.0, 2.0 * np.pi)
     amp_mod = 1.0 + 0.2 * _spectral_noise(n, rng, low, n_fft)
-    hf_grid = np.sqrt(2.0) * np.sin(phase) * amp_mod
     # Mayer waves: ECGSYN Gaussian band around lf_hz.
     lf_band = np.exp(-0.5 * ((f - lf_hz) / _LF_SD_HZ) ** 2)
     lf_grid = _spectral_noise(n, rng, lf_band, n_fft)
@@ -380,7 +381,7 @@ def _segment_rr(
     pink_amp[pos] = f[pos] ** -0.5 / (1.0 + (f[pos] / _VLF_CUTOFF_HZ) ** 4)
     pink_grid = _spectral_noise(n, rng, pink_amp, n_fft)
 
-    hf = np.interp(t_beat, t, hf_grid)
+    hf = np.sqrt(2.0) * np.sin(np.interp(t_beat, t, phase)) * np.interp(t_beat, t, amp_mod)
     lf = np.interp(t_beat, t, lf_grid)
     pink = np.interp(t_beat, t, pink_grid)
     white = rng.standard_normal(t_beat.size)
