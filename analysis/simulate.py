@@ -219,7 +219,7 @@ class SimulatedPatient:
         RR interval ending at each beat, in 1/1024 s (``round(rr_ms * 1024 / 1000)``). Within a
         segment, beat times are the segment start plus the cumulative sum of the ticks converted
         to ms and rounded, so ``diff(beats_t_ms)`` equals ``rr_ticks * 1000 / 1024`` within
-        rounding (< 1 ms, no drift).
+        1 ms (rounding only, no drift).
     segment_start_index:
         Index of the first beat of each wear segment (recording gaps lie between segments).
     segments:

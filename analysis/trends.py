@@ -495,7 +495,9 @@ def _pool(sel: pd.DataFrame, weights: NDArray[np.float64]) -> tuple[float, float
     """Pooled RMSSD (ms), mean HR (bpm), stress index and artefact share of several windows.
 
     RMSSD pools mean squared successive differences, weighted by beats:
-    ``sqrt(sum w·rmssd² / sum w)``; HR is ``60000 / (weighted mean NN)``.
+    ``sqrt(sum w·rmssd² / sum w)``; HR is ``60000 / (weighted mean NN)``; the stress index and
+    artefact share are weighted means (the stress index of the pooled histogram is not
+    recoverable from per-window values).
     """
     rmssd = sel["rmssd_ms"].to_numpy(dtype=np.float64)
     mean_nn = sel["mean_nn_ms"].to_numpy(dtype=np.float64)
