@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from scipy import ndimage
 
 from analysis.bounds import RR_MAX_MS, RR_MIN_MS
 from analysis.errors import AnalysisError
@@ -214,11 +214,56 @@ def correct_segment(rr_ms: NDArray[np.float64]) -> tuple[NDArray[np.float64], ND
     return nn, code
 
 
+def _linear_quantile(sorted_values: NDArray[np.float64], q: float) -> float:
+    """pandas' rolling ``quantile(q)`` (linear interpolation) of one sorted window."""
+    pos = q * (sorted_values.size - 1)
+    low = int(pos)
+    if low == pos:
+        return float(sorted_values[low])
+    v_low, v_high = float(sorted_values[low]), float(sorted_values[low + 1])
+    return v_low + (v_high - v_low) * (pos - low)
+
+
+def _rolling_quantiles(
+    x: NDArray[np.float64], window: int, qs: tuple[float, ...]
+) -> list[NDArray[np.float64]]:
+    """Centred rolling quantiles with ``min_periods=1``, bit-identical to pandas.
+
+    ``pandas.DataFrame.rolling(window, center=True, min_periods=1).quantile(q)`` as neurokit2
+    calls it, but computed with SciPy's C rank filter on full windows (about 4x less CPU): the
+    order statistics around ``q·(window-1)`` are interpolated exactly as pandas does. Windows cut
+    by the series ends are sorted one by one.
+    """
+    n = x.size
+    half = window // 2
+    outs = [np.empty(n, dtype=np.float64) for _ in qs]
+    if n > 2 * half:
+        ranks: dict[int, NDArray[np.float64]] = {}
+        for q in qs:
+            pos = q * (window - 1)
+            for rank in {int(pos), int(pos) + 1} if int(pos) != pos else {int(pos)}:
+                if rank not in ranks:
+                    ranks[rank] = ndimage.rank_filter(x, rank=rank, size=window, mode="nearest")
+        for out, q in zip(outs, qs, strict=True):
+            pos = q * (window - 1)
+            low = int(pos)
+            v_low = ranks[low]
+            if low == pos:
+                out[:] = v_low
+            else:
+                out[:] = v_low + (ranks[low + 1] - v_low) * (pos - low)
+        edge = [*range(half), *range(n - half, n)]
+    else:
+        edge = list(range(n))
+    for i in edge:
+        window_values = np.sort(x[max(0, i - half) : i + half + 1])
+        for out, q in zip(outs, qs, strict=True):
+            out[i] = _linear_quantile(window_values, q)
+    return outs
+
+
 def _threshold(signal: NDArray[np.float64]) -> NDArray[np.float64]:
-    df = pd.DataFrame({"signal": np.abs(signal)})
-    roll = df.rolling(_WINDOW_WIDTH, center=True, min_periods=1)
-    q1 = roll.quantile(0.25).signal.to_numpy()
-    q3 = roll.quantile(0.75).signal.to_numpy()
+    q1, q3 = _rolling_quantiles(np.abs(signal), _WINDOW_WIDTH, (0.25, 0.75))
     th: NDArray[np.float64] = _ALPHA * ((q3 - q1) / 2)
     return th
 
@@ -242,65 +287,62 @@ def _find_artifacts(peaks: NDArray[np.float64]) -> dict[str, list[int]]:
             drrs >= 0, np.minimum(right, right2), np.where(neg, np.maximum(right, right2), 0.0)
         )
 
-    medrr = pd.DataFrame({"signal": rr}).rolling(_MEDFILT_ORDER, center=True, min_periods=1)
-    medrr_v = medrr.median().signal.to_numpy()
+    (medrr_v,) = _rolling_quantiles(rr, _MEDFILT_ORDER, (0.5,))
     mrrs = rr - medrr_v
     mrrs[mrrs < 0] = mrrs[mrrs < 0] * 2
     th2 = _threshold(mrrs)
     np.divide(mrrs, th2, out=mrrs, where=th2 != 0)
     mrrs[th2 == 0] = np.nan
 
-    ectopic: list[int] = []
-    missed: list[int] = []
-    extra: list[int] = []
-    longshort: list[int] = []
     n = rr.size
     with np.errstate(invalid="ignore"):
-        candidates = np.flatnonzero(~(np.abs(drrs) <= 1))
-    candidates = candidates[candidates < n - 2]
-    d_l: list[float] = drrs.tolist()
-    m_l: list[float] = mrrs.tolist()
-    s12_l: list[float] = s12.tolist()
-    s22_l: list[float] = s22.tolist()
-    rr_l: list[float] = rr.tolist()
-    med_l: list[float] = medrr_v.tolist()
-    th2_l: list[float] = th2.tolist()
-    i = 0
-    for p in candidates.tolist():
-        if p < i:
-            continue
-        i = p
-        d = d_l[i]
-        eq1 = d > 1 and s12_l[i] < (-_C1 * d - _C2)
-        eq2 = d < -1 and s12_l[i] > (-_C1 * d + _C2)
-        if eq1 or eq2:
-            ectopic.append(i)
-            i += 1
-            continue
-        if not (abs(d) > 1 or abs(m_l[i]) > 3):
-            i += 1
-            continue
-        cands = [i]
-        if abs(d_l[i + 1]) < abs(d_l[i + 2]):
-            cands.append(i + 1)
-        for j in cands:
-            dj = d_l[j]
-            eq3 = dj > 1 and s22_l[j] < -1
-            eq4 = abs(m_l[j]) > 3
-            eq5 = dj < -1 and s22_l[j] > 1
-            if not (eq3 or eq4 or eq5):
-                i += 1
-                continue
-            eq6 = abs(rr_l[j] / 2 - med_l[j]) < th2_l[j]
-            eq7 = abs(rr_l[j] + rr_l[j + 1] - med_l[j]) < th2_l[j]
-            if eq5 and eq7:
-                extra.append(j)
-            elif eq3 and eq6:
-                missed.append(j)
-            else:
-                longshort.append(j)
-            i += 1
-    return {"ectopic": ectopic, "missed": missed, "extra": extra, "longshort": longshort}
+        cand = np.flatnonzero(~(np.abs(drrs) <= 1))
+        cand = cand[cand < n - 2]
+        d = drrs[cand]
+        ectopic = ((d > 1) & (s12[cand] < (-_C1 * d - _C2))) | (
+            (d < -1) & (s12[cand] > (-_C1 * d + _C2))
+        )
+        go = ~ectopic & ((np.abs(d) > 1) | (np.abs(mrrs[cand]) > 3))
+        two = go & (np.abs(drrs[cand + 1]) < np.abs(drrs[cand + 2]))
+    # The scan of Fig. 1 visits every candidate except the one right after a candidate that
+    # examined two beats (it advanced by two); only such chains need a sequential pass.
+    visited = np.ones(cand.size, dtype=bool)
+    chained = np.flatnonzero((cand[1:] == cand[:-1] + 1) & two[:-1]) + 1
+    for k in chained.tolist():
+        visited[k] = not (visited[k - 1] and two[k - 1])
+    first = cand[visited & go]
+    second = cand[visited & two] + 1
+    kinds = [_classify(j, drrs, s22, mrrs, rr, medrr_v, th2) for j in (first, second)]
+    return {
+        "ectopic": cand[visited & ectopic].tolist(),
+        "missed": np.sort(np.concatenate((kinds[0][1], kinds[1][1]))).tolist(),
+        "extra": np.sort(np.concatenate((kinds[0][0], kinds[1][0]))).tolist(),
+        "longshort": np.sort(np.concatenate((kinds[0][2], kinds[1][2]))).tolist(),
+    }
+
+
+def _classify(
+    j: NDArray[np.intp],
+    drrs: NDArray[np.float64],
+    s22: NDArray[np.float64],
+    mrrs: NDArray[np.float64],
+    rr: NDArray[np.float64],
+    medrr: NDArray[np.float64],
+    th2: NDArray[np.float64],
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
+    """Extra, missed and long/short beats among examined positions ``j`` (eq. 3-7)."""
+    with np.errstate(invalid="ignore"):
+        dj = drrs[j]
+        eq3 = (dj > 1) & (s22[j] < -1)
+        eq4 = np.abs(mrrs[j]) > 3
+        eq5 = (dj < -1) & (s22[j] > 1)
+        eq6 = np.abs(rr[j] / 2 - medrr[j]) < th2[j]
+        eq7 = np.abs(rr[j] + rr[j + 1] - medrr[j]) < th2[j]
+    artifact = eq3 | eq4 | eq5
+    extra = artifact & eq5 & eq7
+    missed = artifact & ~extra & eq3 & eq6
+    longshort = artifact & ~extra & ~missed
+    return j[extra], j[missed], j[longshort]
 
 
 def _update_indices(source: list[int], update: list[int], shift: int) -> list[int]:
