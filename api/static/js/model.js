@@ -249,14 +249,15 @@ export function normalizeIntegration(data) {
     return raw ? normalizePeriod(raw, i) : { ...p, insufficient: true, reason: "insufficient data" };
   });
   const b = data.baseline || {};
+  const mean = num(b.mean_ln_rmssd ?? b.mean);
   const baselineInsufficient = Boolean(b.insufficient_data || b.insufficient || b.status === "insufficient_data"
-    || num(b.mean) === null);
+    || mean === null);
   return {
     baseline: {
       insufficient: baselineInsufficient,
       reason: b.reason || (baselineInsufficient ? "insufficient data" : null),
-      mean: num(b.mean),
-      sd: num(b.sd),
+      mean,
+      sd: num(b.sd_ln_rmssd ?? b.sd),
       nDays: num(b.n_days),
       low: num(b.band_low ?? b.low),
       high: num(b.band_high ?? b.high),

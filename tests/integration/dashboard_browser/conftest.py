@@ -1,0 +1,340 @@
+"""Browser-test fixtures: a real server (uvicorn thread) on its own migrated database, seeded through
+the HTTP API and the ingest endpoint with simulated data computed by the real worker; Chromium pages
+that record every console error."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import numpy as np
+import psycopg
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from analysis.simulate import SimulatedPatient, simulate_patient
+from api.app import create_app
+from api.auth.passwords import hash_password
+from api.db.migrate import upgrade
+from api.settings import Settings
+from api.worker.runner import run_until_idle
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "dashboard"
+TZ = "Europe/Berlin"
+DAYS = 21
+MEDICINE_DAYS = (7, 14)
+PASSWORD = "browser-test-password"
+BATCH_BEATS = 10_000
+
+
+@dataclass
+class Person:
+    email: str
+    password: str = PASSWORD
+
+
+@dataclass
+class Dashboard:
+    """The seeded server: who can log in, patient ids, the day with a full night of beats."""
+
+    base_url: str
+    db_url: str
+    therapist: Person
+    patient_a: Person
+    patient_b: Person
+    patient_a_id: uuid.UUID
+    patient_b_id: uuid.UUID
+    night_day: str
+    journal_texts: list[str] = field(default_factory=list)
+    load_times_ms: dict[str, float] = field(default_factory=dict)
+
+    def sql(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        with psycopg.connect(self.db_url, autocommit=True, row_factory=dict_row) as conn:
+            return conn.execute(query, params or {}).fetchall()  # type: ignore[arg-type]
+
+    def api(self, method: str, path: str, who: Person, **kwargs: Any) -> Any:
+        with httpx.Client(base_url=self.base_url, timeout=60) as http:
+            token = http.post(
+                "/v1/auth/token", data={"username": who.email, "password": who.password}
+            ).json()["access_token"]
+            r = http.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+            r.raise_for_status()
+            return r.json() if r.content else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _simulate(now: datetime) -> SimulatedPatient:
+    today = now.astimezone(ZoneInfo(TZ)).date()
+    first = today - timedelta(days=DAYS)
+    start = datetime(first.year, first.month, first.day, tzinfo=ZoneInfo(TZ)).astimezone(UTC)
+    return simulate_patient(
+        seed=5,
+        days=DAYS,
+        start=start,
+        tz=TZ,
+        medicine_days=MEDICINE_DAYS,
+        ln_rmssd_shift_after=(0.3, 0.1),
+        missing_day_rate=0.1,
+    )
+
+
+def _kept_beats(sim: SimulatedPatient, now_ms: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """The morning readings of every day plus one whole night (for the day zoom): few beats, so the
+    worker is quick, yet every part of the dashboard has data."""
+    t = sim.beats_t_ms
+    keep = np.zeros(t.size, dtype=bool)
+    for start, end in sim.morning_readings:
+        keep |= (t >= start.timestamp() * 1000) & (t < end.timestamp() * 1000)
+    nights = [(s, e) for s, e in sim.segments if (e - s) > timedelta(hours=5)]
+    night_start, night_end = nights[len(nights) // 2]
+    keep |= (t >= night_start.timestamp() * 1000) & (t <= night_end.timestamp() * 1000)
+    keep &= t <= now_ms - 60_000
+    night_day = night_end.astimezone(ZoneInfo(TZ)).date().isoformat()  # 00:00 to waking
+    return t[keep], sim.rr_ticks[keep], night_day
+
+
+def _seed(base_url: str, db_url: str) -> Dashboard:
+    tag = uuid.uuid4().hex[:6]
+    therapist = Person(f"therapist-{tag}@example.org")
+    patient_a = Person(f"alex-{tag}@example.org")
+    patient_b = Person(f"blake-{tag}@example.org")
+    now = datetime.now(UTC)
+    sim = _simulate(now)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO users (email, password_hash, role, display_name) VALUES (%s, %s, %s, %s)",
+            (therapist.email, hash_password(PASSWORD), "therapist", "Dr. Browser"),
+        )
+    with httpx.Client(base_url=base_url, timeout=60) as http:
+
+        def token(who: Person) -> dict[str, str]:
+            r = http.post("/v1/auth/token", data={"username": who.email, "password": who.password})
+            r.raise_for_status()
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+        def post(path: str, headers: dict[str, str], body: object) -> Any:
+            r = http.post(path, json=body, headers=headers)
+            assert r.status_code in (200, 201), (path, r.status_code, r.text)
+            return r.json()
+
+        th = token(therapist)
+        ids = []
+        for name, person in (("Alex Browser", patient_a), ("Blake Browser", patient_b)):
+            pid = post("/v1/patients", th, {"display_name": name, "timezone": TZ})["id"]
+            post(f"/v1/patients/{pid}/account", th, {"email": person.email, "password": PASSWORD})
+            ids.append(uuid.UUID(pid))
+        a_id = ids[0]
+        for s in sim.sessions:
+            post(
+                f"/v1/patients/{a_id}/sessions",
+                th,
+                {
+                    "kind": s.kind,
+                    "started_at": s.started_at.isoformat(),
+                    "ended_at": s.ended_at.isoformat(),
+                    "note": s.note,
+                },
+            )
+        pa = token(patient_a)
+        texts = []
+        for j in sim.journal:
+            if j.at < now:
+                post(
+                    f"/v1/patients/{a_id}/journal",
+                    pa,
+                    {
+                        "at": j.at.isoformat(),
+                        "text": j.text,
+                        "tags": list(j.tags),
+                        "mood": j.mood,
+                        "body": j.body,
+                    },
+                )
+                texts.append(j.text)
+        device = post(f"/v1/patients/{a_id}/devices", pa, {"label": "test strap"})
+        dev = {"Authorization": f"Bearer {device['token']}"}
+        t_ms, rr, night_day = _kept_beats(sim, int(now.timestamp() * 1000))
+        for i in range(0, t_ms.size, BATCH_BEATS):
+            body = {
+                "batch_id": str(uuid.uuid4()),
+                "beats": [
+                    {"t_ms": int(t), "rr_ticks": int(r)}
+                    for t, r in zip(t_ms[i : i + BATCH_BEATS], rr[i : i + BATCH_BEATS], strict=True)
+                ],
+            }
+            post("/v1/ingest/beats", dev, body)
+    # Its own thread: Playwright's sync API may already run an event loop in this one.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        status = pool.submit(run_until_idle, db_url).result()
+    assert not status.problems, status.problems
+    return Dashboard(
+        base_url=base_url,
+        db_url=db_url,
+        therapist=therapist,
+        patient_a=patient_a,
+        patient_b=patient_b,
+        patient_a_id=a_id,
+        patient_b_id=ids[1],
+        night_day=night_day,
+        journal_texts=texts,
+    )
+
+
+@pytest.fixture(scope="module")
+def dashboard(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    """uvicorn serving the real app in a thread on a database seeded for this module."""
+    name = f"somatrace_dashboard_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    db_url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+    try:
+        upgrade(db_url)
+        settings = Settings(
+            secret_key="dashboard-browser-signing-key-" + "k" * 32,
+            database_url=db_url,
+            data_dir=tmp_path_factory.mktemp("dashboard"),
+            worker_in_process=False,
+        )
+        port = _free_port()
+        config = uvicorn.Config(
+            create_app(settings, db_url), host="127.0.0.1", port=port, log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.05)
+        yield _seed(f"http://127.0.0.1:{port}", db_url)
+    finally:
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(timeout=30)
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    pw: Playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@dataclass
+class Tab:
+    """A browser page plus every console error and uncaught exception it produced."""
+
+    page: Page
+    errors: list[str]
+    base_url: str
+
+    def goto(self, hash_route: str) -> float:
+        """Load ``/#...`` afresh and wait until the page says it rendered; returns the time in ms
+        (HTML, modules, API calls and drawing; the session token survives in sessionStorage)."""
+        self.page.goto("about:blank")
+        started = time.perf_counter()
+        self.page.goto(f"{self.base_url}/{hash_route}")
+        self.wait_ready(hash_route)
+        return (time.perf_counter() - started) * 1000
+
+    def wait_ready(self, hash_route: str) -> None:
+        self.page.wait_for_function(
+            "h => document.body.dataset.ready === h", arg=hash_route, timeout=60_000
+        )
+
+    def login(self, who: Person) -> None:
+        self.page.goto(f"{self.base_url}/#/login")
+        self.page.fill("#login-email", who.email)
+        self.page.fill("#login-password", who.password)
+        self.page.click("#login-form button[type=submit]")
+
+    def shot(self, name: str, full_page: bool = True) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    def assert_no_console_errors(self, allowed: tuple[str, ...] = ()) -> None:
+        unexpected = [e for e in self.errors if not any(a in e for a in allowed)]
+        assert unexpected == [], unexpected
+
+
+def new_tab(browser: Browser, base_url: str, **context: Any) -> Tab:
+    ctx = browser.new_context(**context)
+    page = ctx.new_page()
+    errors: list[str] = []
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            errors.append(f"console: {msg.text} @ {msg.location.get('url', '')}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.set_default_timeout(30_000)
+    return Tab(page=page, errors=errors, base_url=base_url)
+
+
+@pytest.fixture
+def make_tab(dashboard: Dashboard, browser: Browser) -> Iterator[Callable[..., Tab]]:
+    """Factory of extra tabs (own contexts, e.g. a phone), closed after the test."""
+    made: list[Tab] = []
+
+    def make(base_url: str, **context: Any) -> Tab:
+        t = new_tab(browser, base_url, **context)
+        made.append(t)
+        return t
+
+    yield make
+    for t in made:
+        t.page.context.close()
+
+
+@pytest.fixture
+def tab(dashboard: Dashboard, browser: Browser) -> Iterator[Tab]:
+    """A fresh browser context (own sessionStorage) at desktop size."""
+    t = new_tab(browser, dashboard.base_url, viewport={"width": 1280, "height": 900})
+    try:
+        yield t
+    finally:
+        t.page.context.close()
