@@ -3,9 +3,12 @@
 import { get } from "../api.js";
 import { tachogramChart, windowsChart } from "../charts.js";
 import { dataTable, details, fmt, h, mount } from "../dom.js";
-import { addDays, formatDay, localMidnightMs } from "../model.js";
+import { addDays, formatDay, localDay, localMidnightMs } from "../model.js";
 
 const timeOf = (iso, tz) => new Intl.DateTimeFormat("en-GB", { timeZone: tz, timeStyle: "short" }).format(new Date(iso));
+
+/** While today is shown, it is reloaded this often so live beats appear (ms). */
+const LIVE_REFRESH_MS = 20000;
 
 export async function renderDay(main, { patientId, day }, current, isCurrent) {
   const patient = await get(`/v1/patients/${patientId}`);
@@ -31,6 +34,14 @@ export async function renderDay(main, { patientId, day }, current, isCurrent) {
     h("h1", { id: "day-title", text: `${patient.display_name || patient.pseudonym}: ${formatDay(day)}` }),
     nav,
   ];
+  if (day === localDay(Date.now(), tz)) {
+    parts.push(h("p", { class: "notice", id: "live-note",
+      text: `Today: new beats appear as the collector uploads them (this page reloads every ${LIVE_REFRESH_MS / 1000} s).` }));
+    const hash = window.location.hash;
+    setTimeout(() => {
+      if (isCurrent() && window.location.hash === hash) window.dispatchEvent(new HashChangeEvent("hashchange"));
+    }, LIVE_REFRESH_MS);
+  }
   if (!list.length && !rr.length) {
     parts.push(h("p", { class: "notice", id: "no-data", text: "No beats were recorded on this day." }));
     mount(main, parts);

@@ -12,6 +12,8 @@ import { loadTimeline } from "./patients.js";
 
 export const RANGES = [28, 42, 90, 180, 365];
 const DEFAULT_RANGE_DAYS = 90;
+/** Days shown before the first data point of the range. */
+const AXIS_LEAD_DAYS = 2;
 
 function rangeFromHash() {
   const value = Number(sessionStorage.getItem("somatrace.range_days"));
@@ -73,9 +75,16 @@ export async function buildTimeline(patient, { simplified = false, isCurrent = (
   const tz = patient.timezone || "UTC";
   const rangeDays = rangeFromHash();
   const today = localDay(Date.now(), tz);
-  const firstDay = addDays(today, -(rangeDays - 1));
-  const timeline = await loadTimeline(patient.id, firstDay, today);
+  const rangeStart = addDays(today, -(rangeDays - 1));
+  const timeline = await loadTimeline(patient.id, rangeStart, today);
   if (!isCurrent()) return null;
+  // Start the axis shortly before the first data or session in the range, not at an empty stretch.
+  const known = [
+    ...timeline.daily.filter((d) => d.wearHours > 0 || d.lnRmssd !== null).map((d) => d.day),
+    ...timeline.sessions.map((s) => localDay(Date.parse(s.startedAt), tz)),
+    ...timeline.journal.map((j) => localDay(Date.parse(j.at), tz)),
+  ].filter((d) => d >= rangeStart).sort();
+  const firstDay = known.length ? [addDays(known[0], -AXIS_LEAD_DAYS), rangeStart].sort()[1] : rangeStart;
   const days = fillDays(timeline.daily.filter((d) => d.day >= firstDay && d.day <= today), firstDay, today);
   const medicine = medicineSessions(timeline.sessions, tz);
   const integrations = timeline.sessions.filter((s) => s.kind === "integration");
@@ -88,7 +97,9 @@ export async function buildTimeline(patient, { simplified = false, isCurrent = (
     sessionStorage.setItem("somatrace.range_days", rangeSelect.value);
     window.dispatchEvent(new HashChangeEvent("hashchange"));
   });
-  section.append(h("div", { class: "toolbar" }, h("label", { for: "range", text: "Show " }), rangeSelect));
+  section.append(h("div", { class: "toolbar" },
+    h("a", { href: `#/patients/${patient.id}/day/${today}`, id: "today-link", text: "Today (5-min windows, live beats)" }),
+    h("label", { for: "range", text: "Show " }), rangeSelect));
 
   const missing = medicine.filter((m) => m.missingIntegration);
   if (missing.length && !simplified) {
