@@ -160,7 +160,8 @@ async def test_strap_vanishes_and_returns_client_reconnects_with_backoff(
 async def test_garbage_packets_are_counted_not_stored(
     radio: VirtualRadio, tmp_path: Path, session: list[Notification]
 ) -> None:
-    """Malformed notifications never crash the client nor become beats."""
+    """Malformed notifications never crash the client nor become beats; impossible RR values
+    are dropped and counted."""
     rig = Rig(radio, tmp_path)
     await rig.start()
     assert rig.client is not None
@@ -172,12 +173,18 @@ async def test_garbage_packets_are_counted_not_stored(
         await wait_until(
             lambda t=target: rig.client is not None and rig.client.notifications_received >= t
         )
+    # Well-formed packets with impossible RR (Polar H10 garbage such as 0 or 28 ticks, see
+    # firmware_notes): dropped and counted, the plausible value beside them is kept.
+    impossible = [Notification(72, (28,)), Notification(72, (0, 900))]
+    await stream_lockstep(rig.strap, rig.client, impossible)
     await stream_lockstep(rig.strap, rig.client, session[10:20])
     await rig.drain()
     summary = await rig.finish()
     beats, _ = all_spooled(rig.spool)
-    assert [t for _, t in beats] == [t for n in session[:20] for t in n.rr_ticks]
+    expected = [t for n in session[:10] for t in n.rr_ticks] + [900]
+    assert [t for _, t in beats] == expected + [t for n in session[10:20] for t in n.rr_ticks]
     assert summary.malformed == len(garbage)
+    assert summary.dropped == 2
     assert summary.connections == 1
 
 
