@@ -1,13 +1,15 @@
-"""Streams a patient's beats out of PostgreSQL (binary COPY) in chunks, with per-beat artifact flags.
+"""Streams a patient's beats out of PostgreSQL in pages (keyset, packed arrays), with per-beat artifact flags.
 
 Flags come from ``analysis.clean`` (Lipponen & Tarvainen 2019); this module only reads and maps them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -22,20 +24,6 @@ CHUNK_BEATS = 100_000
 SEGMENT_GAP_MS = 3000.0
 #: Tolerance when matching original and corrected beat times / intervals (ms).
 MATCH_TOLERANCE_MS = 0.5
-
-_HEADER = b"PGCOPY\n\xff\r\n\x00"
-_HEADER_LEN = 19
-_ROW = np.dtype(
-    [
-        ("n", ">i2"),
-        ("l1", ">i4"),
-        ("t_ms", ">i8"),
-        ("l2", ">i4"),
-        ("rr_ticks", ">i4"),
-        ("l3", ">i4"),
-        ("flags", ">i2"),
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -116,59 +104,35 @@ def _segment_cumsum(values: NDArray[np.float64], seg: NDArray[np.int64]) -> NDAr
     return out
 
 
-def _decode(buffer: bytes, *, header: bool) -> tuple[NDArray[np.void], bytes]:
-    """Decode the whole rows at the front of a binary COPY buffer; returns them and the undecoded rest."""
-    offset = 0
-    if header:
-        if buffer[: len(_HEADER)] != _HEADER:
-            raise ValueError("unexpected binary COPY header")
-        offset = _HEADER_LEN
-    n_rows = (len(buffer) - offset) // _ROW.itemsize
-    rows = np.frombuffer(buffer, dtype=_ROW, count=n_rows, offset=offset).copy()
-    return rows, buffer[offset + n_rows * _ROW.itemsize :]
-
-
 async def iter_beats(
     conn: Any, patient_id: Any, start: datetime, end: datetime, *, chunk_beats: int = CHUNK_BEATS
 ) -> AsyncIterator[BeatChunk]:
     """Yield the patient's beats in ``[start, end)`` in time order, ``chunk_beats`` at a time."""
-    pending: list[NDArray[np.void]] = []
-    n_pending = 0
+    after_t: datetime = start - timedelta(microseconds=1)
+    after_device = uuid.UUID(int=0)
     previous_t: int | None = None
-    buffer = b""
-    header = True
-
-    def build(rows: NDArray[np.void], prev: int | None) -> BeatChunk:
-        t_ms = rows["t_ms"].astype(np.int64)
-        ticks = rows["rr_ticks"].astype(np.int32)
+    while True:
+        cur = await conn.execute(
+            q("export_beats_page"),
+            {
+                "patient_id": patient_id,
+                "start": start,
+                "end": end,
+                "after_t": after_t,
+                "after_device": after_device,
+                "limit": chunk_beats,
+            },
+        )
+        page = await cur.fetchone()
+        if page is None or not page["n"]:
+            return
+        t_ms = np.frombuffer(page["t_ms"], dtype=">i8").astype(np.int64)
+        ticks = np.frombuffer(page["rr_ticks"], dtype=">i4").astype(np.int32)
         rr_ms = ticks.astype(np.float64) * 1000.0 / 1024.0
-        starts = segment_starts(t_ms, rr_ms, prev)
-        return BeatChunk(t_ms, ticks, rr_ms, artifact_flags(rr_ms, starts), starts)
-
-    async with (
-        conn.cursor() as cur,
-        cur.copy(
-            q("export_beats_binary"), {"patient_id": patient_id, "start": start, "end": end}
-        ) as copy,
-    ):
-        async for data in copy:
-            buffer += bytes(data)
-            if header and len(buffer) < _HEADER_LEN:
-                continue
-            rows, buffer = _decode(buffer, header=header)
-            header = False
-            if rows.size:
-                pending.append(rows)
-                n_pending += rows.size
-            while n_pending >= chunk_beats:
-                merged = np.concatenate(pending)
-                head, tail = merged[:chunk_beats], merged[chunk_beats:]
-                chunk = build(head, previous_t)
-                previous_t = int(chunk.t_ms[-1])
-                yield chunk
-                pending = [tail] if tail.size else []
-                n_pending = int(tail.size)
-    if buffer not in (b"", b"\xff\xff"):
-        raise ValueError(f"binary COPY ended with {len(buffer)} undecoded bytes")
-    if n_pending:
-        yield build(np.concatenate(pending), previous_t)
+        starts = segment_starts(t_ms, rr_ms, previous_t)
+        flags = await asyncio.to_thread(artifact_flags, rr_ms, starts)
+        yield BeatChunk(t_ms, ticks, rr_ms, flags, starts)
+        previous_t = int(t_ms[-1])
+        after_t, after_device = page["last_t"], page["last_device"]
+        if page["n"] < chunk_beats:
+            return

@@ -81,7 +81,7 @@ class _Export:
             return list(await cur.fetchall())
 
     async def _beat_chunks(self, patient: ExportPatient) -> AsyncIterator[Any]:
-        async with self.db.connection() as conn, conn.transaction():
+        async with self.db.connection() as conn:
             async for chunk in iter_beats(conn, patient.id, self.request.start, self.request.end):
                 self.stats.beats += len(chunk)
                 if self.progress is not None:

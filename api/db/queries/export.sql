@@ -8,13 +8,23 @@ WHERE p.research_consent
   AND (%(pseudonyms)s::text[] IS NULL OR p.pseudonym = ANY (%(pseudonyms)s::text[]))
 ORDER BY p.pseudonym
 
--- name: export_beats_binary
-COPY (
-    SELECT round(extract(epoch FROM t) * 1000)::int8 AS t_ms, rr_ticks, flags
+-- name: export_beats_page
+-- One page of beats after (after_t, after_device) in time order, packed as big-endian arrays
+-- (int8 epoch ms, int4 ticks, int2 flags) so a page crosses the wire as three values.
+SELECT count(*) AS n,
+       max(t) AS last_t,
+       (array_agg(device_id ORDER BY t DESC, device_id DESC))[1] AS last_device,
+       string_agg(int8send(round(extract(epoch FROM t) * 1000)::int8), ''::bytea ORDER BY t, device_id) AS t_ms,
+       string_agg(int4send(rr_ticks), ''::bytea ORDER BY t, device_id) AS rr_ticks,
+       string_agg(int2send(flags), ''::bytea ORDER BY t, device_id) AS flags
+FROM (
+    SELECT t, device_id, rr_ticks, flags
     FROM beats
     WHERE patient_id = %(patient_id)s AND t >= %(start)s AND t < %(end)s
-    ORDER BY t
-) TO STDOUT (FORMAT binary)
+      AND (t, device_id) > (%(after_t)s, %(after_device)s)
+    ORDER BY t, device_id
+    LIMIT %(limit)s
+) AS page
 
 -- name: export_windows
 SELECT window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms, rmssd_ms,
