@@ -118,13 +118,11 @@ def _read_ecg(path: Path) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     step_us = float(np.median(np.diff(offsets_us)))
     if not step_us > 0:
         raise RRFileError("t_offset_us must increase", line=0)
-    result = ecg_to_rr(ecg_uv, sampling_rate_hz=1e6 / step_us)
-    beat_t_s = np.asarray(result.r_peak_times_s, dtype=np.float64)
-    rr_ms = np.asarray(result.rr_ms, dtype=np.float64)
-    if beat_t_s.size != rr_ms.size:
-        # ecg_to_rr reports every R peak; interval k ends at peak k + 1.
-        beat_t_s = beat_t_s[-rr_ms.size :]
-    return beat_t_s, rr_ms
+    # The strap's own sample stamps remove its clock drift (analysis.ecg).
+    result = ecg_to_rr(ecg_uv, sampling_rate_hz=1e6 / step_us, sample_times_s=offsets_us / 1e6)
+    # rr_ms[i] ends at r_peak_times_s[i + 1].
+    beat_t_s = np.asarray(result.r_peak_times_s[1:], dtype=np.float64)
+    return beat_t_s, np.asarray(result.rr_ms, dtype=np.float64)
 
 
 def _write(frame: pd.DataFrame, fmt: OutputFormat, out: Path | None) -> None:
