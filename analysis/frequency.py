@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
-from scipy.signal import welch
+from scipy.signal import get_window
 
 from analysis.kernel_input import MarkerInputError, check_windows
 
@@ -119,13 +120,21 @@ def resample_tachograms(
     starts = np.cumsum(sizes) - sizes
     x = np.concatenate([t for _, t in windows])
     y = np.concatenate([nn for nn, _ in windows])
-    # Knot vectors of all windows, each n + 3 long: (x0, x0, x0, interior midpoints, xe, xe, xe).
+    # Knot vectors of all windows, each n + 3 long: (x0, x0, x0, interior midpoints, xe, xe, xe),
+    # and, per window, how many grid points fall in each polynomial piece (piece j spans
+    # [knot j + 2, knot j + 3); the last piece includes the end) and past the last beat.
     knot_parts: list[NDArray[np.float64]] = []
     grids: list[NDArray[np.float64]] = []
+    piece_counts: list[NDArray[np.int64]] = []
     for _, t in windows:
         mid = (t[1:] + t[:-1]) / 2
-        knot_parts.append(np.concatenate((np.full(3, t[0]), mid[1:-1], np.full(3, t[-1]))))
-        grids.append(np.arange(t[0], t[-1] + step, step))
+        kn = np.concatenate((np.full(3, t[0]), mid[1:-1], np.full(3, t[-1])))
+        grid_w = np.arange(t[0], t[-1] + step, step)
+        edges = np.searchsorted(grid_w, kn[2 : t.size + 1])
+        edges[-1] = np.searchsorted(grid_w, t[-1], side="right")
+        piece_counts.append(np.append(np.diff(edges), grid_w.size - edges[-1]))
+        knot_parts.append(kn)
+        grids.append(grid_w)
     knots = np.concatenate(knot_parts)
     knot_start = starts + 3 * np.arange(sizes.size)
 
@@ -158,17 +167,19 @@ def resample_tachograms(
     p1 = -2.0 * c0 / span_a + c1 * ((h - (t_l - t_lm1)) / (span_a * h) + 1.0 / h)
     p2 = c0 / (span_a * h) - c1 * (1.0 / (span_a * h) + 1.0 / (span_b * h)) + c2 / (span_b * h)
 
+    # Slot n - 2 of each window holds the constant fill past the last beat.
+    fill = starts + sizes - 2
+    p0[fill] = y[starts + sizes - 1]
+    p1[fill] = 0.0
+    p2[fill] = 0.0
+    t_l[fill] = 0.0
+
     grid_sizes = np.array([g.size for g in grids], dtype=np.int64)
     grid = np.concatenate(grids)
-    g_owner = np.repeat(np.arange(sizes.size), grid_sizes)
-    interval_parts = [
-        np.searchsorted(kn, g, side="right") - 1 for kn, g in zip(knot_parts, grids, strict=True)
-    ]
-    piece = starts[g_owner] + np.clip(np.concatenate(interval_parts), 2, sizes[g_owner] - 1) - 2
-    last = starts[g_owner] + sizes[g_owner] - 1
+    slots = np.flatnonzero(local <= sizes[owner] - 2)
+    piece = np.repeat(slots, np.concatenate(piece_counts))
     d = grid - t_l[piece]
     values = p0[piece] + d * (p1[piece] + d * p2[piece])
-    values = np.where(grid <= x[last], values, y[last])
     return np.split(values, np.cumsum(grid_sizes)[:-1])
 
 
@@ -182,6 +193,28 @@ def _segment_length(n_samples: int) -> int:
     return nperseg
 
 
+def _welch_density(
+    signals: NDArray[np.float64], nperseg: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """One-sided Welch PSD of each row, as ``scipy.signal.welch`` with neurokit2's settings.
+
+    Hann (periodic) segments of ``nperseg`` samples, 50 % overlap, no detrending, FFT length
+    ``2 * nperseg``, density scaling, mean over segments; rows are processed together.
+    """
+    rate = INTERPOLATION_RATE_HZ
+    noverlap = nperseg // 2
+    hop = nperseg - noverlap
+    n_segments = (signals.shape[1] - noverlap) // hop
+    window = get_window("hann", nperseg)
+    segments = sliding_window_view(signals, nperseg, axis=1)[:, : n_segments * hop : hop]
+    spectrum = np.fft.rfft(segments * window, n=2 * nperseg, axis=-1)
+    power = spectrum.real**2 + spectrum.imag**2
+    psd = power.mean(axis=1) / (rate * float(window @ window))
+    psd[:, 1:-1] *= 2.0
+    freq = np.asarray(np.fft.rfftfreq(2 * nperseg, d=1.0 / rate), dtype=np.float64)
+    return freq, np.asarray(psd, dtype=np.float64)
+
+
 def _band_powers(
     tachograms: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], int, int]:
@@ -190,17 +223,7 @@ def _band_powers(
     rate = INTERPOLATION_RATE_HZ
     nperseg = _segment_length(n_samples)
     centred = tachograms - tachograms.mean(axis=1, keepdims=True)
-    freq, psd = welch(
-        centred,
-        fs=rate,
-        scaling="density",
-        detrend=False,
-        nfft=2 * nperseg,
-        average="mean",
-        nperseg=nperseg,
-        window="hann",
-        axis=-1,
-    )
+    freq, psd = _welch_density(centred, nperseg)
     min_frequency = 2 * rate / (n_samples / 2)
     keep = (freq >= min_frequency) & (freq <= MAX_FREQUENCY_HZ)
     freq = freq[keep]

@@ -27,8 +27,8 @@ DFA_MIN_BOX_VARIANCE: float = 1e-8
 SAMPEN_DIMENSION: int = 2
 #: Sample entropy tolerance as a fraction of the window's SD (ddof = 1).
 SAMPEN_TOLERANCE_SD: float = 0.2
-#: Candidate pairs processed per chunk in the sample-entropy kernel (bounds peak memory).
-_SAMPEN_CHUNK_PAIRS: int = 4_000_000
+#: Candidate template pairs compared per chunk in the sample-entropy kernel (bounds memory).
+_SAMPEN_CHUNK_PAIRS: int = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,82 @@ def dfa_alpha1_batch(nn_ms: Sequence[NDArray[np.float64]]) -> MarkerBatch:
     return MarkerBatch(values, tuple(reasons))
 
 
+def _std_ddof1(values: NDArray[np.float64]) -> float:
+    """``np.std(values, ddof=1)`` with numpy's own arithmetic, without its Python overhead."""
+    mean = np.add.reduce(values) / values.size
+    dev = values - mean
+    return float(np.sqrt(np.add.reduce(dev * dev) / (values.size - 1)))
+
+
+def _count_template_matches(
+    x: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    n_templates: NDArray[np.int64],
+    tolerance: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Unordered template pairs matching at length 2 (B) and 3 (A) in each window.
+
+    Templates ``i = 0 .. N-3`` of a window start at ``x[offset + i]``. The plane of the first two
+    template values is cut into square cells of side r (a hair wider, so that rounding never
+    separates a matching pair by more than one cell); only templates in the same or a
+    neighbouring cell are compared, exactly, on all coordinates.
+    """
+    n_windows = n_templates.size
+    owner = np.repeat(np.arange(n_windows), n_templates)
+    first = np.cumsum(n_templates) - n_templates
+    template = offsets[owner] + np.arange(int(n_templates.sum())) - first[owner]
+    v0 = x[template]
+    v1 = x[template + 1]
+    low = np.minimum.reduceat(x, offsets)
+    cell = tolerance * (1 + 1e-9) + 1e-12
+    cx = np.floor((v0 - low[owner]) / cell[owner]).astype(np.int64)
+    cy = np.floor((v1 - low[owner]) / cell[owner]).astype(np.int64)
+    side = int(max(cx.max(), cy.max())) + 3
+    key = (owner * side + cx) * side + cy + 1
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    sorted_template = template[order]
+    s0, s1, s2 = x[sorted_template], x[sorted_template + 1], x[sorted_template + 2]
+    tol = tolerance[owner]  # owner is unchanged by the sort: windows stay in blocks
+    position = np.arange(key.size)
+    # Same column (cx), rows cy-1..cy+1, later in sorted order; next column, rows cy-1..cy+1.
+    same_end = np.searchsorted(key, key + 1, side="right")
+    next_lo = np.searchsorted(key, key + side - 1, side="left")
+    next_hi = np.searchsorted(key, key + side + 1, side="right")
+
+    count_b = np.zeros(n_windows)
+    count_a = np.zeros(n_windows)
+    index_type = np.int32 if key.size < 2**30 else np.int64  # halves memory traffic
+    for begin, end in ((position + 1, same_end), (next_lo, next_hi)):
+        partners = end - begin
+        # Pair p's candidates get consecutive pair numbers from cum[p]; pairs come in window
+        # order, so a window's pairs are the numbers cum[first] .. cum[first + n_templates].
+        cum = np.concatenate(([0], np.cumsum(partners)))
+        window_bounds = cum[np.append(first, key.size)]
+        cuts = np.searchsorted(cum, np.arange(0, int(cum[-1]), _SAMPEN_CHUNK_PAIRS), "right") - 1
+        cuts = np.unique(np.append(cuts, key.size))
+        for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+            total = int(cum[hi] - cum[lo])
+            if total == 0:
+                continue
+            counts = partners[lo:hi]
+            left = np.repeat(position[lo:hi].astype(index_type), counts)
+            right = np.arange(total, dtype=np.int64) + np.repeat(
+                begin[lo:hi] - (cum[lo:hi] - cum[lo]), counts
+            )
+            tol_pair = tol[left]
+            diff = s0[left] - s0[right]
+            close = np.abs(diff, out=diff) <= tol_pair
+            diff = s1[left] - s1[right]
+            close &= np.abs(diff, out=diff) <= tol_pair
+            match2 = np.flatnonzero(close)
+            l2 = left[match2]
+            match3 = match2[np.abs(s2[l2] - s2[right[match2]]) <= tol_pair[match2]]
+            count_b += np.diff(np.searchsorted(match2 + cum[lo], window_bounds))
+            count_a += np.diff(np.searchsorted(match3 + cum[lo], window_bounds))
+    return count_b, count_a
+
+
 def sampen_batch(nn_ms: Sequence[NDArray[np.float64]]) -> MarkerBatch:
     """Sample entropy (m = 2, r = 0.2 SD) of each window, vectorised over windows.
 
@@ -179,8 +255,8 @@ def sampen_batch(nn_ms: Sequence[NDArray[np.float64]]) -> MarkerBatch:
     ``(x[i], x[i+1])`` and ``(x[i], x[i+1], x[i+2])``, i = 0..N-3, are compared with the Chebyshev
     distance, a pair matching when the distance is <= r, self-matches excluded;
     SampEn = -ln(A / B) with A and B the numbers of matching pairs at lengths 3 and 2.
-    Candidate pairs are found by sorting each window and keeping only pairs whose first values
-    lie within r; all windows are handled in one pass.
+    Candidate pairs come from a grid of r-wide cells over the first two template values (only
+    neighbouring cells can match); all windows are handled in one pass of array operations.
 
     References
     ----------
@@ -202,65 +278,9 @@ def sampen_batch(nn_ms: Sequence[NDArray[np.float64]]) -> MarkerBatch:
     used_lengths = lengths[usable]
     offsets = np.cumsum(used_lengths) - used_lengths
     x = np.concatenate([windows[i] for i in usable.tolist()])
-    tolerance = np.array(
-        [SAMPEN_TOLERANCE_SD * np.std(windows[i], ddof=1) for i in usable.tolist()]
-    )
+    tolerance = np.array([SAMPEN_TOLERANCE_SD * _std_ddof1(windows[i]) for i in usable.tolist()])
     n_templates = used_lengths - SAMPEN_DIMENSION
-
-    # Templates i = offset .. offset + N - 3 of every window, sorted by first value within window.
-    owner = np.repeat(np.arange(usable.size), n_templates)
-    first = np.cumsum(n_templates) - n_templates
-    template = offsets[owner] + np.arange(int(n_templates.sum())) - first[owner]
-    order = np.lexsort((x[template], owner))
-    sorted_template = template[order]
-    value0 = x[sorted_template]
-    value1 = x[sorted_template + 1]
-    value2 = x[sorted_template + 2]
-    tol_at = tolerance[owner]
-    position = np.arange(value0.size)
-    # End (exclusive) of each template's run of later-sorted templates whose first value is
-    # within r. A slightly generous binary search, then trimmed with the exact test
-    # fl(x_j - x_i) <= r (monotone in x_j), so runs hold exactly the first-coordinate matches.
-    slack = tolerance * (1 + 1e-9) + 1e-9
-    run_end = np.empty(value0.size, dtype=np.int64)
-    for w in range(usable.size):
-        lo, hi = int(first[w]), int(first[w] + n_templates[w])
-        run_end[lo:hi] = lo + np.searchsorted(value0[lo:hi], value0[lo:hi] + slack[w], "right")
-    while True:
-        last = run_end - 1
-        too_far = (last > position) & (value0[last] - value0 > tol_at)
-        if not too_far.any():
-            break
-        run_end[too_far] -= 1
-    n_partners = run_end - position - 1
-
-    count_b = np.zeros(usable.size)
-    count_a = np.zeros(usable.size)
-    pairs_per_window = np.add.reduceat(n_partners, first) if first.size else first
-    w_start = 0
-    while w_start < usable.size:
-        w_stop = w_start + 1
-        budget = int(pairs_per_window[w_start])
-        while w_stop < usable.size and budget + pairs_per_window[w_stop] <= _SAMPEN_CHUNK_PAIRS:
-            budget += int(pairs_per_window[w_stop])
-            w_stop += 1
-        lo = int(first[w_start])
-        hi = int(first[w_stop - 1] + n_templates[w_stop - 1])
-        partners = n_partners[lo:hi]
-        before = np.cumsum(partners) - partners
-        total = int(partners.sum())
-        left = np.repeat(position[lo:hi], partners)
-        right = np.arange(total) + np.repeat(position[lo:hi] + 1 - before, partners)
-        tol_pair = np.repeat(tol_at[lo:hi], partners)
-        match2 = np.flatnonzero(np.abs(value1[left] - value1[right]) <= tol_pair)
-        l2 = left[match2]
-        r2 = right[match2]
-        match3 = match2[np.abs(value2[l2] - value2[r2]) <= tol_pair[match2]]
-        # Pairs are ordered by window: count them per window by their pair-index ranges.
-        bounds = np.append(before[first[w_start:w_stop] - lo], total)
-        count_b[w_start:w_stop] = np.diff(np.searchsorted(match2, bounds))
-        count_a[w_start:w_stop] = np.diff(np.searchsorted(match3, bounds))
-        w_start = w_stop
+    count_b, count_a = _count_template_matches(x, offsets, n_templates, tolerance)
 
     denominator = n_templates * (n_templates - 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):

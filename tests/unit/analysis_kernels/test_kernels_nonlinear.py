@@ -157,3 +157,15 @@ def test_bad_input_raises_typed_error(kernel, nn, reason):
         kernel([np.full(20, 800.0), nn])
     assert isinstance(info.value, AnalysisError)
     assert info.value.fields == {"window": 1, "reason": reason}
+
+
+def test_sampen_chunking_gives_the_same_counts(kref, monkeypatch):
+    import analysis.nonlinear as nonlinear
+
+    windows = [kref.realistic_rr(n, seed=200 + n) for n in (500, 40, 260)]
+    whole = sampen_batch(windows)
+    monkeypatch.setattr(nonlinear, "_SAMPEN_CHUNK_PAIRS", 997)  # many chunks, split windows
+    chunked = sampen_batch(windows)
+    np.testing.assert_array_equal(chunked.values, whole.values)
+    for nn, value in zip(windows, chunked.values, strict=True):
+        assert value == pytest.approx(kref.nk_sampen(nn), rel=RTOL)
