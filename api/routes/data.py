@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Final, cast
 
-import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from psycopg.rows import tuple_row
@@ -153,8 +152,13 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _json(payload: Any) -> Response:
-    return Response(orjson.dumps(payload), media_type="application/json")
+async def _json_body(request: Request, query: str, params: dict[str, Any]) -> Response:
+    """A response whose JSON body PostgreSQL built (one round trip, no Python objects per row)."""
+    async with get_db(request).connection() as conn:
+        cur = await conn.execute(q(query), params)
+        row = await cur.fetchone()
+    body = str(row["body"]) if row is not None else "[]"
+    return Response(body.encode(), media_type="application/json")
 
 
 def _range_params(patient_id: uuid.UUID, start: datetime, end: datetime) -> dict[str, Any]:
@@ -214,12 +218,9 @@ async def list_windows(
 ) -> Response:
     """Markers of the windows starting in ``[start, end)``, as computed by the analysis worker."""
     start_at, end_at = resolve_range(start, end, DEFAULT_FINE_SPAN_DAYS, MAX_FINE_SPAN_DAYS)
-    async with get_db(request).connection() as conn:
-        cur = await conn.execute(
-            q("windows_list"), {**_range_params(patient_id, start_at, end_at), "limit": None}
-        )
-        rows = await cur.fetchall()
-    return _json(rows)
+    return await _json_body(
+        request, "windows_list_json", _range_params(patient_id, start_at, end_at)
+    )
 
 
 @router.get(
@@ -236,10 +237,7 @@ async def list_daily(
 ) -> Response:
     """The patient's local days from the day of ``start`` to the day of ``end``."""
     start_at, end_at = resolve_range(start, end, DEFAULT_DAILY_SPAN_DAYS, MAX_DAILY_SPAN_DAYS)
-    async with get_db(request).connection() as conn:
-        cur = await conn.execute(q("daily_list"), _range_params(patient_id, start_at, end_at))
-        rows = await cur.fetchall()
-    return _json(rows)
+    return await _json_body(request, "daily_list_json", _range_params(patient_id, start_at, end_at))
 
 
 @router.get(
@@ -256,20 +254,7 @@ async def timeline(
 ) -> Response:
     """What the dashboard draws for one patient: one round of queries on one connection."""
     start_at, end_at = resolve_range(start, end, DEFAULT_DAILY_SPAN_DAYS, MAX_DAILY_SPAN_DAYS)
-    params = _range_params(patient_id, start_at, end_at)
-    out: dict[str, Any] = {"patient_id": patient_id, "start": start_at, "end": end_at}
-    parts: tuple[tuple[str, str], ...] = (
-        ("daily", "daily_list"),
-        ("sessions", "timeline_sessions"),
-        ("journal", "timeline_journal"),
-        ("wear_segments", "timeline_wear_segments"),
-        ("recording_gaps", "timeline_recording_gaps"),
-    )
-    async with get_db(request).connection() as conn:
-        for key, name in parts:
-            cur = await conn.execute(q(name), params)
-            out[key] = await cur.fetchall()
-    return _json(out)
+    return await _json_body(request, "timeline_json", _range_params(patient_id, start_at, end_at))
 
 
 class IntegrationOut(BaseModel):

@@ -38,3 +38,17 @@ FROM daily_values WHERE patient_id = %(patient_id)s ORDER BY day
 SELECT s.id, s.kind, s.started_at, p.timezone
 FROM sessions s JOIN patients p ON p.id = s.patient_id
 WHERE s.id = %(session_id)s AND s.patient_id = %(patient_id)s
+
+-- name: daily_list_json
+-- The /daily response body, built by PostgreSQL in one round trip.
+SELECT coalesce(json_agg(d ORDER BY d.day), '[]'::json)::text AS body
+FROM (
+    SELECT d.day, d.source, d.ln_rmssd, d.rmssd_ms, d.resting_hr_bpm, d.stress_index, d.n_windows,
+           d.wear_hours, d.artifact_share, d.rolling_mean_7d, d.baseline_mean, d.baseline_sd,
+           d.band_low, d.band_high, d.cv_pct, d.quality
+    FROM daily_values d
+    JOIN patients p ON p.id = d.patient_id
+    WHERE d.patient_id = %(patient_id)s
+      AND d.day >= (%(start)s::timestamptz AT TIME ZONE p.timezone)::date
+      AND d.day < (%(end)s::timestamptz AT TIME ZONE p.timezone)::date + 1
+) d

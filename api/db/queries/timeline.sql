@@ -31,3 +31,61 @@ SELECT min(window_start) AS start_at,
        max(window_start + make_interval(secs => window_s)) AS end_at,
        count(*) AS n_windows
 FROM g GROUP BY grp ORDER BY 1
+
+-- name: timeline_json
+-- The whole /timeline response body in one round trip (same content as the queries above).
+SELECT json_build_object(
+    'patient_id', %(patient_id)s::uuid,
+    'start', %(start)s::timestamptz,
+    'end', %(end)s::timestamptz,
+    'daily', (
+        SELECT coalesce(json_agg(d ORDER BY d.day), '[]'::json) FROM (
+            SELECT d.day, d.source, d.ln_rmssd, d.rmssd_ms, d.resting_hr_bpm, d.stress_index,
+                   d.n_windows, d.wear_hours, d.artifact_share, d.rolling_mean_7d,
+                   d.baseline_mean, d.baseline_sd, d.band_low, d.band_high, d.cv_pct, d.quality
+            FROM daily_values d
+            JOIN patients p ON p.id = d.patient_id
+            WHERE d.patient_id = %(patient_id)s
+              AND d.day >= (%(start)s::timestamptz AT TIME ZONE p.timezone)::date
+              AND d.day < (%(end)s::timestamptz AT TIME ZONE p.timezone)::date + 1
+        ) d
+    ),
+    'sessions', (
+        SELECT coalesce(json_agg(s ORDER BY s.started_at), '[]'::json) FROM (
+            SELECT id, kind, started_at, ended_at, note FROM sessions
+            WHERE patient_id = %(patient_id)s AND started_at < %(end)s
+              AND coalesce(ended_at, started_at) >= %(start)s
+        ) s
+    ),
+    'journal', (
+        SELECT coalesce(json_agg(j ORDER BY j.at), '[]'::json) FROM (
+            SELECT id, at, text, tags, mood, body FROM journal_entries
+            WHERE patient_id = %(patient_id)s AND at >= %(start)s AND at < %(end)s
+        ) j
+    ),
+    'wear_segments', (
+        SELECT coalesce(json_agg(g ORDER BY g.start_at), '[]'::json) FROM (
+            SELECT min(window_start) AS start_at,
+                   max(window_start + make_interval(secs => window_s)) AS end_at,
+                   count(*) AS n_windows
+            FROM (
+                SELECT window_start, window_s, sum(brk) OVER (ORDER BY window_start) AS grp
+                FROM (
+                    SELECT window_start, window_s,
+                           CASE WHEN window_start - lag(window_start) OVER (ORDER BY window_start)
+                                     > make_interval(secs => window_s) THEN 1 ELSE 0 END AS brk
+                    FROM hrv_windows
+                    WHERE patient_id = %(patient_id)s
+                      AND window_start >= %(start)s AND window_start < %(end)s
+                ) w
+            ) g
+            GROUP BY grp
+        ) g
+    ),
+    'recording_gaps', (
+        SELECT coalesce(json_agg(r ORDER BY r.start_at), '[]'::json) FROM (
+            SELECT start_at, end_at FROM recording_gaps
+            WHERE patient_id = %(patient_id)s AND start_at < %(end)s AND end_at >= %(start)s
+        ) r
+    )
+)::text AS body

@@ -53,3 +53,14 @@ SELECT min(t) AS end_at FROM (
     WHERE patient_id = %(patient_id)s AND t >= %(t)s AND t <= %(ceiling)s
 ) s
 WHERE dt IS NULL OR dt > %(gap)s
+
+-- name: windows_list_json
+-- The /windows response body, built by PostgreSQL in one round trip.
+SELECT coalesce(json_agg(w ORDER BY w.window_start), '[]'::json)::text AS body
+FROM (
+    SELECT window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms,
+           rmssd_ms, ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf,
+           dfa_alpha1, sampen, stress_index, quality, quality_notes
+    FROM hrv_windows
+    WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start < %(end)s
+) w
