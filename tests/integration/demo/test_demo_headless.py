@@ -1,0 +1,104 @@
+"""``somatrace demo --headless``: the real command in a subprocess (embedded PostgreSQL, seeding, worker,
+server, live emulated strap); while it runs, the dashboard and API answer with the demo data; at the
+end it prints a summary with stored beats, computed windows and live beats received."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.demo.accounts import PATIENTS, THERAPIST
+
+pytestmark = pytest.mark.integration
+
+SOMATRACE = Path(sys.executable).with_name("somatrace")
+#: Seconds the demo keeps running after seeding (the checks below happen in that time).
+DURATION_S = 25
+#: Shortest history the command accepts: keeps the test to the machine's patience.
+DAYS = 7
+URL_LINE = re.compile(r"Somatrace demo running at (http://127\.0\.0\.1:\d+)")
+SUMMARY_LINE = re.compile(
+    r"Demo summary: patients=(\d+) beats_stored=(\d+) windows_computed=(\d+) "
+    r"daily_values=(\d+) live_beats_received=(\d+) seed_seconds=([\d.]+)"
+)
+
+
+def test_demo_headless_serves_seeded_data_and_live_beats(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            str(SOMATRACE),
+            "demo",
+            "--headless",
+            "--duration",
+            str(DURATION_S),
+            "--port",
+            "0",
+            "--days",
+            str(DAYS),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200", "TERM": "dumb"},
+    )
+    lines: list[str] = []
+    url_seen = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if URL_LINE.search(line):
+                url_seen.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert url_seen.wait(timeout=900), "".join(lines[-40:])
+        url = next(m.group(1) for line in lines if (m := URL_LINE.search(line)))
+        with httpx.Client(base_url=url, timeout=30) as http:
+            page = http.get("/")
+            assert (
+                page.status_code == 200
+                and '<script type="module" src="/static/js/main.js">' in page.text
+            )
+            assert http.get("/static/vendor/uplot/uPlot.esm.js").status_code == 200
+            token = http.post(
+                "/v1/auth/token", data={"username": THERAPIST.email, "password": THERAPIST.password}
+            ).json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            patients = http.get("/v1/patients", headers=auth).json()
+            assert sorted(p["display_name"] for p in patients) == sorted(
+                p.display_name for p in PATIENTS
+            )
+            for p in patients:
+                timeline = http.get(f"/v1/patients/{p['id']}/timeline", headers=auth).json()
+                kinds = [s["kind"] for s in timeline["sessions"]]
+                assert kinds.count("medicine") == 2 and kinds.count("integration") >= 1
+                assert any(d["ln_rmssd"] is not None for d in timeline["daily"]), p["display_name"]
+        proc.wait(timeout=DURATION_S + 300)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=60)
+        reader.join(timeout=10)
+    output = "".join(lines)
+    assert proc.returncode == 0, output[-3000:]
+    summary = SUMMARY_LINE.search(output)
+    assert summary is not None, output[-3000:]
+    patients_n, beats, windows, daily, live, seed_s = summary.groups()
+    assert int(patients_n) == len(PATIENTS)
+    assert int(beats) > 100_000  # a week of nights for three patients
+    assert int(windows) > 500
+    assert int(daily) >= len(PATIENTS) * 3
+    assert int(live) > 0  # beats from the emulated strap went through collector and ingest
+    print(
+        f"\ndemo --days {DAYS}: seeding took {float(seed_s):.1f} s; {beats} beats, {windows} windows"
+    )
