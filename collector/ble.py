@@ -260,7 +260,10 @@ def classify_bleak_error(exc: BaseException) -> ErrorKind:
 
 
 def _wrap_unavailable(exc: BaseException) -> BluetoothUnavailable:
-    return BluetoothUnavailable(f"Bluetooth is not available: {exc}", cause=type(exc).__name__)
+    detail = str(exc)
+    if isinstance(exc, FileNotFoundError):
+        detail = f"no D-Bus system bus for BlueZ (is bluetoothd running?): {exc}"
+    return BluetoothUnavailable(f"Bluetooth is not available: {detail}", cause=type(exc).__name__)
 
 
 async def scan(timeout_s: float, *, backend: BleBackend | None = None) -> list[StrapAdvert]:

@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 import typer
@@ -33,6 +34,9 @@ from collector.recorder import (
 )
 from collector.spool import Spool
 from collector.uploader import Uploader
+
+if TYPE_CHECKING:
+    from collector.emulation.backend import BumbleCentral
 
 MORNING_READING_S = 300.0
 CONFIG_FILE = "collector.json"
@@ -98,8 +102,11 @@ def save_config(path: Path, config: PairingConfig) -> None:
     tmp.replace(path)
 
 
-async def _open_backend(transport: str | None) -> tuple[BleBackend | None, object | None]:
-    """No transport: the platform's bleak backend. Otherwise a bumble central over ``transport``."""
+async def _open_backend(
+    transport: str | None,
+) -> tuple[BleBackend | None, BumbleCentral | None]:
+    """No transport: the platform's bleak backend. Otherwise a bumble central over ``transport``
+    (imported only then: bumble is for the emulator)."""
     if transport is None:
         return None, None
     from collector.emulation.backend import BumbleCentral
@@ -108,11 +115,8 @@ async def _open_backend(transport: str | None) -> tuple[BleBackend | None, objec
     return central.backend(), central
 
 
-async def _close_backend(central: object | None) -> None:
+async def _close_backend(central: BumbleCentral | None) -> None:
     if central is not None:
-        from collector.emulation.backend import BumbleCentral
-
-        assert isinstance(central, BumbleCentral)
         await central.close()
 
 
@@ -334,6 +338,8 @@ async def _record(
             while not run_task.done():
                 await asyncio.wait({run_task}, timeout=0.25)
                 live.update(_render(recorder.state, title, remaining()))
+        if not console.is_terminal:
+            console.print()
         timer_task.cancel()
         return run_task.result()
     finally:
