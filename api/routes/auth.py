@@ -26,7 +26,7 @@ from api.auth.throttle import LoginThrottle
 from api.auth.tokens import UserRole, issue_access_token
 from api.db.queries import q
 from api.errors import Unauthorized
-from api.routes.fields import MAX_EMAIL_CHARS
+from api.routes.fields import MAX_EMAIL_CHARS, is_storable_text
 from api.routes.responses import errors
 
 logger = logging.getLogger(__name__)
@@ -69,8 +69,8 @@ async def issue_token(
     row = None
     if (
         email
-        and "\x00" not in email
-        and "\x00" not in form.password
+        and is_storable_text(email)
+        and is_storable_text(form.password)
         and len(email) <= MAX_EMAIL_CHARS
         and len(form.password) <= MAX_PASSWORD_LENGTH
     ):
@@ -78,7 +78,10 @@ async def issue_token(
             cur = await conn.execute(q("auth_user_for_login"), {"email": email})
             row = await cur.fetchone()
     stored = str(row["password_hash"]) if row is not None else dummy_hash()
-    matches = await to_thread.run_sync(verify_password, stored, form.password)
+    password = form.password
+    if not is_storable_text(password) or len(password) > MAX_PASSWORD_LENGTH:
+        password = ""  # never matches; still costs one verification like any other attempt
+    matches = await to_thread.run_sync(verify_password, stored, password)
     if row is None or not matches or row["disabled_at"] is not None:
         throttle.record_failure(email, addr)
         logger.info("failed login for %r from %s", email[:MAX_EMAIL_CHARS], addr)

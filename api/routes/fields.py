@@ -27,9 +27,20 @@ MAX_EMAIL_CHARS = 254
 EMAIL_PATTERN = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$"
 
 
-def _no_nul(value: str) -> str:
+def is_storable_text(value: str) -> bool:
+    """True when PostgreSQL can store ``value``: valid UTF-8 (no lone surrogates), no NUL."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _no_nul(value: str) -> str:
+    if not is_storable_text(value):
+        raise ValueError("must be valid Unicode text without NUL characters")
     return value
 
 

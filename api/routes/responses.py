@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 _DESCRIPTIONS = {
-    400: "Bad request",
+    400: "Malformed request (e.g. a body that is not JSON)",
     401: "Missing, invalid or expired credentials",
     403: "The caller's role may not do this",
     404: "Not found (or not visible to the caller)",
@@ -34,8 +34,12 @@ class ErrorBody(BaseModel):
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` entries declaring the error body for ``statuses`` (413 is always included)."""
-    wanted = sorted({*statuses, 413})
+    """``responses=`` entries declaring the error body for ``statuses``.
+
+    400 (malformed JSON or HTTP) and 413 (body over the size limit) can happen anywhere and are
+    always included.
+    """
+    wanted = sorted({*statuses, 400, 413})
     return {s: {"model": ErrorBody, "description": _DESCRIPTIONS.get(s, "Error")} for s in wanted}
 
 

@@ -1,0 +1,118 @@
+"""A real Somatrace server (uvicorn on loopback) on its own migrated database, with one account of
+each role, a patient with a login and a device, for schemathesis to call with real credentials."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from psycopg import sql
+
+from api.app import create_app
+from api.auth.passwords import hash_password
+from api.db.migrate import upgrade
+from api.settings import Settings
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PASSWORD = "schemathesis-password"
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    patient_id: uuid.UUID
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _seed(base_url: str, db_url: str) -> LiveServer:
+    password_hash = hash_password(PASSWORD)
+    headers: dict[str, dict[str, str]] = {}
+    with psycopg.connect(db_url, autocommit=True) as conn, httpx.Client(base_url=base_url) as http:
+
+        def account(role: str, patient_id: uuid.UUID | None = None) -> dict[str, str]:
+            email = f"{role}-{uuid.uuid4().hex[:6]}@example.org"
+            conn.execute(
+                "INSERT INTO users (email, password_hash, role, patient_id) "
+                "VALUES (%s, %s, %s, %s)",
+                (email, password_hash, role, patient_id),
+            )
+            r = http.post("/v1/auth/token", data={"username": email, "password": PASSWORD})
+            r.raise_for_status()
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+        for role in ("admin", "therapist", "researcher"):
+            headers[role] = account(role)
+        r = http.post(
+            "/v1/patients",
+            json={"display_name": "Fuzz Target", "timezone": "Europe/Berlin"},
+            headers=headers["therapist"],
+        )
+        r.raise_for_status()
+        patient_id = uuid.UUID(r.json()["id"])
+        headers["patient"] = account("patient", patient_id)
+        r = http.post(f"/v1/patients/{patient_id}/devices", headers=headers["therapist"])
+        r.raise_for_status()
+        headers["device"] = {"Authorization": f"Bearer {r.json()['token']}"}
+        r = http.post(
+            f"/v1/patients/{patient_id}/sessions",
+            json={"kind": "medicine", "started_at": "2026-01-05T10:00:00Z"},
+            headers=headers["therapist"],
+        )
+        r.raise_for_status()
+    return LiveServer(base_url=base_url, patient_id=patient_id, headers=headers)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """uvicorn serving the real app in a thread, on a database made for this module."""
+    name = f"somatrace_schemathesis_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    db_url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+    try:
+        upgrade(db_url)
+        data_dir: Path = tmp_path_factory.mktemp("schemathesis")
+        settings = Settings(
+            secret_key="schemathesis-signing-key-" + "z" * 32,
+            database_url=db_url,
+            data_dir=data_dir,
+            worker_in_process=False,
+        )
+        port = _free_port()
+        config = uvicorn.Config(
+            create_app(settings, db_url), host="127.0.0.1", port=port, log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.05)
+        yield _seed(f"http://127.0.0.1:{port}", db_url)
+    finally:
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(timeout=30)
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
