@@ -120,22 +120,40 @@ def resample_tachograms(
     starts = np.cumsum(sizes) - sizes
     x = np.concatenate([t for _, t in windows])
     y = np.concatenate([nn for nn, _ in windows])
-    # Knot vectors of all windows, each n + 3 long: (x0, x0, x0, interior midpoints, xe, xe, xe),
-    # and, per window, how many grid points fall in each polynomial piece (piece j spans
-    # [knot j + 2, knot j + 3); the last piece includes the end) and past the last beat.
-    knot_parts: list[NDArray[np.float64]] = []
-    grids: list[NDArray[np.float64]] = []
-    piece_counts: list[NDArray[np.int64]] = []
-    for _, t in windows:
-        mid = (t[1:] + t[:-1]) / 2
-        kn = np.concatenate((np.full(3, t[0]), mid[1:-1], np.full(3, t[-1])))
-        grid_w = np.arange(t[0], t[-1] + step, step)
-        edges = np.searchsorted(grid_w, kn[2 : t.size + 1])
-        edges[-1] = np.searchsorted(grid_w, t[-1], side="right")
-        piece_counts.append(np.append(np.diff(edges), grid_w.size - edges[-1]))
-        knot_parts.append(kn)
-        grids.append(grid_w)
-    knots = np.concatenate(knot_parts)
+    ends = starts + sizes - 1
+    t_first, t_last = x[starts], x[ends]
+    # Knot vectors of all windows, each n + 3 long: (x0, x0, x0, midpoints of x1..x(n-2), xe,
+    # xe, xe), concatenated.
+    knot_owner = np.repeat(np.arange(sizes.size), sizes + 3)
+    knot_local = (
+        np.arange(n_total + 3 * sizes.size) - (starts + 3 * np.arange(sizes.size))[knot_owner]
+    )
+    mid = np.empty(n_total)
+    mid[:-1] = (x[1:] + x[:-1]) / 2
+    interior = np.clip(starts[knot_owner] + knot_local - 2, 0, n_total - 1)
+    knots = np.where(
+        knot_local < 3,
+        t_first[knot_owner],
+        np.where(knot_local < sizes[knot_owner], mid[interior], t_last[knot_owner]),
+    )
+    # The 4 Hz grid of each window, as np.arange(t0, te + 1/4, 1/4) builds it (start + i * delta).
+    delta = (t_first + step) - t_first
+    grid_sizes = np.ceil(((t_last + step) - t_first) / step).astype(np.int64)
+    g_owner = np.repeat(np.arange(sizes.size), grid_sizes)
+    g_local = np.arange(int(grid_sizes.sum())) - (np.cumsum(grid_sizes) - grid_sizes)[g_owner]
+    grid = t_first[g_owner] + g_local * delta[g_owner]
+    # Grid points in each polynomial piece j (spanning [knot j + 2, knot j + 3), the last one
+    # closed) and past the last beat. A point within rounding of a knot may land in either
+    # neighbouring piece: the spline is continuous there, so the value is the same.
+    edge_knots = (knot_local >= 2) & (knot_local <= sizes[knot_owner])
+    edge_owner = knot_owner[edge_knots]
+    edges = np.ceil((knots[edge_knots] - t_first[edge_owner]) / delta[edge_owner])
+    last_edge = np.cumsum(sizes - 1) - 1
+    edges[last_edge] = np.floor((t_last - t_first) / delta) + 1
+    edges = np.clip(edges, 0, grid_sizes[edge_owner]).astype(np.int64)
+    piece_counts = np.empty(edges.size, dtype=np.int64)
+    piece_counts[:-1] = np.diff(edges)
+    piece_counts[last_edge] = grid_sizes - edges[last_edge]
     knot_start = starts + 3 * np.arange(sizes.size)
 
     # Collocation rows: data point i of a window lies in knot interval l = i + 1, clipped to
@@ -174,10 +192,8 @@ def resample_tachograms(
     p2[fill] = 0.0
     t_l[fill] = 0.0
 
-    grid_sizes = np.array([g.size for g in grids], dtype=np.int64)
-    grid = np.concatenate(grids)
     slots = np.flatnonzero(local <= sizes[owner] - 2)
-    piece = np.repeat(slots, np.concatenate(piece_counts))
+    piece = np.repeat(slots, piece_counts)
     d = grid - t_l[piece]
     values = p0[piece] + d * (p1[piece] + d * p2[piece])
     return np.split(values, np.cumsum(grid_sizes)[:-1])

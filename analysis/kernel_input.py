@@ -17,50 +17,66 @@ class MarkerInputError(AnalysisError):
     """A window handed to a marker kernel is malformed (fields: ``window``, ``reason``)."""
 
 
-def as_nn_window(nn: object, window: int) -> NDArray[np.float64]:
-    """Return one window's NN intervals (ms) as a 1-D float64 array, or raise.
+def _as_1d(values: object, window: int, what: str) -> NDArray[np.float64]:
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise MarkerInputError(
+            f"window {window}: {what} are not numeric", window=window, reason="not numeric"
+        ) from exc
+    if arr.ndim != 1:
+        raise MarkerInputError(
+            f"window {window}: {what} must be one-dimensional, got shape {arr.shape}",
+            window=window,
+            reason="shape",
+        )
+    return arr
+
+
+def _first_bad_window(bad: NDArray[np.bool_], sizes: NDArray[np.int64]) -> int:
+    """Window holding the first True of ``bad`` (the concatenation of windows of ``sizes``)."""
+    return int(np.searchsorted(np.cumsum(sizes), int(np.argmax(bad)), side="right"))
+
+
+def as_nn_windows(nn_ms: Sequence[object]) -> list[NDArray[np.float64]]:
+    """Return each window's NN intervals (ms) as a 1-D float64 array, or raise.
 
     Parameters
     ----------
-    nn:
-        Array-like of NN intervals, ms.
-    window:
-        Index of the window, reported in the error.
+    nn_ms:
+        One array-like of NN intervals per window, ms.
 
     Raises
     ------
     MarkerInputError
-        Not one-dimensional, non-finite or non-positive values.
+        A window that is not one-dimensional or holds non-finite or non-positive values
+        (fields ``window`` and ``reason``).
     """
-    try:
-        arr = np.asarray(nn, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise MarkerInputError(
-            f"window {window}: NN intervals are not numeric", window=window, reason="not numeric"
-        ) from exc
-    if arr.ndim != 1:
-        raise MarkerInputError(
-            f"window {window}: NN intervals must be one-dimensional, got shape {arr.shape}",
-            window=window,
-            reason="shape",
-        )
-    if not np.all(np.isfinite(arr)):
+    arrays = [_as_1d(nn, index, "NN intervals") for index, nn in enumerate(nn_ms)]
+    if not arrays:
+        return arrays
+    sizes = np.array([a.size for a in arrays], dtype=np.int64)
+    flat = np.concatenate(arrays)
+    finite = np.isfinite(flat)
+    if not finite.all():
+        window = _first_bad_window(~finite, sizes)
         raise MarkerInputError(
             f"window {window}: NN intervals contain NaN or infinity",
             window=window,
             reason="non-finite",
         )
-    if np.any(arr <= 0):
+    if np.any(flat <= 0):
+        window = _first_bad_window(flat <= 0, sizes)
         raise MarkerInputError(
             f"window {window}: NN intervals must be positive (ms)",
             window=window,
             reason="non-positive",
         )
-    return arr
+    return arrays
 
 
 def check_windows(
-    nn_ms: Sequence[NDArray[np.float64]], t_s: Sequence[NDArray[np.float64]]
+    nn_ms: Sequence[object], t_s: Sequence[object]
 ) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
     """Validate per-window NN intervals (ms) and beat times (s) and return them as float arrays.
 
@@ -88,21 +104,29 @@ def check_windows(
             window=None,
             reason="window count",
         )
-    out: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []
-    for index, (nn, t) in enumerate(zip(nn_ms, t_s, strict=True)):
-        nn_arr = as_nn_window(nn, index)
-        t_arr = np.asarray(t, dtype=np.float64)
-        if t_arr.shape != nn_arr.shape:
+    nn_arrays = as_nn_windows(nn_ms)
+    t_arrays = [_as_1d(t, index, "beat times") for index, t in enumerate(t_s)]
+    for index, (nn, t) in enumerate(zip(nn_arrays, t_arrays, strict=True)):
+        if t.shape != nn.shape:
             raise MarkerInputError(
-                f"window {index}: {nn_arr.size} NN intervals but time array of shape {t_arr.shape}",
+                f"window {index}: {nn.size} NN intervals but time array of shape {t.shape}",
                 window=index,
                 reason="length",
             )
-        if not np.all(np.isfinite(t_arr)) or np.any(np.diff(t_arr) <= 0):
+    if t_arrays:
+        sizes = np.array([t.size for t in t_arrays], dtype=np.int64)
+        flat = np.concatenate(t_arrays)
+        bad = ~np.isfinite(flat)
+        # A time not after its predecessor within the same window.
+        step_bad = np.diff(flat) <= 0
+        joins = np.cumsum(sizes)[:-1] - 1
+        step_bad[joins[(joins >= 0) & (joins < step_bad.size)]] = False
+        bad[1:] |= step_bad
+        if bad.any():
+            window = _first_bad_window(bad, sizes)
             raise MarkerInputError(
-                f"window {index}: beat times must be finite and strictly increasing",
-                window=index,
+                f"window {window}: beat times must be finite and strictly increasing",
+                window=window,
                 reason="times",
             )
-        out.append((nn_arr, t_arr))
-    return out
+    return list(zip(nn_arrays, t_arrays, strict=True))

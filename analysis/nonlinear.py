@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.kernel_input import as_nn_window
+from analysis.kernel_input import as_nn_windows
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class MarkerBatch:
 def _concat(
     nn_ms: Sequence[NDArray[np.float64]],
 ) -> tuple[list[NDArray[np.float64]], NDArray[np.int64]]:
-    windows = [as_nn_window(nn, index) for index, nn in enumerate(nn_ms)]
+    windows = as_nn_windows(nn_ms)
     lengths = np.array([w.size for w in windows], dtype=np.int64)
     return windows, lengths
 

@@ -151,3 +151,16 @@ def test_bad_input_raises_typed_error(nn, t, reason):
 def test_window_count_mismatch_raises():
     with pytest.raises(MarkerInputError, match="2 NN windows but 1 time windows"):
         frequency_markers([np.ones(5), np.ones(5)], [np.arange(5.0)])
+
+
+def test_times_only_need_to_increase_within_a_window(kref):
+    nn = kref.realistic_rr(200, seed=21)
+    t = np.cumsum(nn) / 1000.0
+    # An empty window first, then a window whose times precede the next window's.
+    result = frequency_markers([np.array([]), nn, nn], [np.array([]), t + 500.0, t])
+    assert np.isnan(result.hf_ms2[0])
+    assert result.hf_ms2[1] == pytest.approx(kref.nk_frequency(nn, t + 500.0)[1], rel=RTOL)
+    assert result.hf_ms2[2] == pytest.approx(kref.nk_frequency(nn, t)[1], rel=RTOL)
+    with pytest.raises(MarkerInputError) as info:
+        frequency_markers([np.array([]), nn, nn], [np.array([]), t, t[::-1]])
+    assert info.value.fields == {"window": 2, "reason": "times"}
