@@ -147,6 +147,7 @@ def test_patient_writes_journal_and_therapist_sees_it(
         phone.login(dashboard.patient_a)
         phone.wait_ready("#/me")
         expect(phone.page.locator("#patient-name")).to_contain_text("Alex Browser")
+        expect(phone.page.locator("#device-table")).to_contain_text("test strap")
         text = f"Felt calm after the walk {uuid.uuid4().hex[:8]}"
         phone.page.fill("#journal-text", text)
         phone.page.fill("#journal-tags", "walk, calm")

@@ -1,7 +1,7 @@
 // The patient's own page: simplified timeline, quick journal form, strap pairing and upload status.
 
 import { ApiError, get, post } from "../api.js";
-import { announce, h, mount } from "../dom.js";
+import { announce, dataTable, h, mount } from "../dom.js";
 import { formatDateTime, formatDay } from "../model.js";
 import { buildTimeline } from "./timeline.js";
 
@@ -89,14 +89,24 @@ function pairing(patient) {
     h("label", { for: "device-label", text: "Name for this strap" }), label, button, result);
 }
 
-function status(patient, timeline) {
+function deviceTable(devices, tz) {
+  const active = devices.filter((d) => !d.revoked_at);
+  if (!active.length) return h("p", { class: "muted", text: "No strap paired yet." });
+  return dataTable("Paired straps", ["Name", "Strap", "Battery", "Last upload"],
+    active.map((d) => [d.label || "strap", [d.strap_name, d.strap_model].filter(Boolean).join(" · ") || "–",
+      d.battery_pct === null || d.battery_pct === undefined ? "–" : `${d.battery_pct} %`,
+      d.last_seen_at ? formatDateTime(d.last_seen_at, tz) : "never"]), { id: "device-table" });
+}
+
+function status(patient, timeline, devices) {
   const worn = timeline ? [...timeline.daily].filter((d) => d.wearHours > 0).sort((a, b) => b.day.localeCompare(a.day)) : [];
   const last = worn[0];
   const lastSync = patient.last_sync_at || patient.last_seen_at || patient.last_upload_at;
   return h("section", { class: "card status", id: "recording-status" },
     h("h2", { text: "Recording and upload" }),
     h("p", { text: lastSync ? `Last upload: ${formatDateTime(lastSync, patient.timezone)}` : "Last upload: see the day below." }),
-    h("p", { text: last ? `Last recording: ${formatDay(last.day)}, ${last.wearHours.toFixed(1)} h worn, quality ${last.quality || "–"}.` : "No recording received yet." }));
+    h("p", { text: last ? `Last recording: ${formatDay(last.day)}, ${last.wearHours.toFixed(1)} h worn, quality ${last.quality || "–"}.` : "No recording received yet." }),
+    deviceTable(devices, patient.timezone));
 }
 
 export async function renderPatientHome(main, _params, current, isCurrent) {
@@ -108,10 +118,13 @@ export async function renderPatientHome(main, _params, current, isCurrent) {
     return;
   }
   const rerender = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
-  const section = await buildTimeline(patient, { simplified: true, isCurrent });
+  const [section, devices] = await Promise.all([
+    buildTimeline(patient, { simplified: true, isCurrent }),
+    get(`/v1/patients/${patient.id}/devices`),
+  ]);
   if (!section) return;
   mount(main,
     h("h1", { id: "patient-name", text: `Hello, ${patient.display_name || patient.pseudonym}` }),
-    h("div", { class: "me-grid" }, journalForm(patient, rerender), status(patient, section.timeline), pairing(patient)),
+    h("div", { class: "me-grid" }, journalForm(patient, rerender), status(patient, section.timeline, devices || []), pairing(patient)),
     section);
 }
