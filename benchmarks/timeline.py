@@ -9,7 +9,7 @@ Windows are computed with ``analysis`` for ``--distinct-days`` simulated days an
 (beats and windows shifted by whole days; each day is its own recording segment, so the windows equal
 ``analysis`` on the stored beats). This keeps the run to a few minutes on 2 cores.
 
-    python benchmarks/timeline.py [--quick] [--days 90] [--others 20] [--requests 200]
+    python benchmarks/timeline.py [--quick] [--days 90] [--others 10] [--requests 200]
 """
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="14 days, 5 others, 50 requests")
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--distinct-days", type=int, default=4)
-    parser.add_argument("--others", type=int, default=20, help="other patients (windows + daily)")
+    parser.add_argument("--others", type=int, default=10, help="other patients (windows + daily)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--admin-url", default=ADMIN_URL)
     args = parser.parse_args()
@@ -260,6 +260,7 @@ def main() -> None:
                 n_windows = copy_windows(conn, pid, frames, args.days)
                 add_sessions_and_journal(conn, pid, args.days)
                 n_days = recompute_daily(conn, pid, TZ)
+                conn.execute(q("wear_segments_rebuild"), {"patient_id": pid})
             print(
                 f"patient: {n_beats:,} beats, {n_windows:,} windows, {n_days} daily values "
                 f"loaded in {time.perf_counter() - t0:.1f} s"
@@ -272,6 +273,7 @@ def main() -> None:
                     copy_windows(conn, opid, frames, args.days)
                     add_sessions_and_journal(conn, opid, args.days)
                     recompute_daily(conn, opid, TZ)
+                    conn.execute(q("wear_segments_rebuild"), {"patient_id": opid})
             conn.execute("ANALYZE")
             print(f"{args.others} other patients loaded in {time.perf_counter() - t0:.1f} s")
             uid = conn.execute(

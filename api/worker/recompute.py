@@ -211,7 +211,7 @@ def recompute_patient(
 ) -> RecomputeReport | None:
     """Recompute what the patient's dirty range touched, in one transaction; ``None`` if clean.
 
-    Windows of the touched 5-min slots are replaced; then all daily values of the patient are
+    Windows of the touched 5-min slots are replaced and the wear segments rebuilt; then all daily values of the patient are
     rebuilt (a changed day moves the rolling means after it and, inside the baseline, the band of
     every day). The dirty row is deleted only if no ingest widened it meanwhile; otherwise the job
     that ingest deferred meanwhile picks it up.
@@ -224,6 +224,8 @@ def recompute_patient(
     start, end = dirty["start_at"], dirty["end_at"]
     with conn.transaction():
         n_windows = recompute_windows(conn, patient_id, start, end)
+        conn.execute(q("wear_segments_delete"), {"patient_id": patient_id})
+        conn.execute(q("wear_segments_rebuild"), {"patient_id": patient_id})
         n_days = recompute_daily(conn, patient_id, str(dirty["timezone"]))
         cur = conn.execute(
             q("worker_clear_dirty"), {"patient_id": patient_id, "version": dirty["version"]}

@@ -17,20 +17,10 @@ WHERE patient_id = %(patient_id)s AND start_at < %(end)s AND end_at >= %(start)s
 ORDER BY start_at
 
 -- name: timeline_wear_segments
--- Runs of consecutive 5-min windows (gaps-and-islands): anything between two runs is a wear gap.
-WITH w AS (
-    SELECT window_start, window_s,
-           CASE WHEN window_start - lag(window_start) OVER (ORDER BY window_start)
-                     > make_interval(secs => window_s) THEN 1 ELSE 0 END AS brk
-    FROM hrv_windows
-    WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start < %(end)s
-), g AS (
-    SELECT window_start, window_s, sum(brk) OVER (ORDER BY window_start) AS grp FROM w
-)
-SELECT min(window_start) AS start_at,
-       max(window_start + make_interval(secs => window_s)) AS end_at,
-       count(*) AS n_windows
-FROM g GROUP BY grp ORDER BY 1
+-- Wear (kept by the worker in wear_segments): anything between two segments is a gap.
+SELECT start_at, end_at, n_windows FROM wear_segments
+WHERE patient_id = %(patient_id)s AND end_at > %(start)s AND start_at < %(end)s
+ORDER BY start_at
 
 -- name: timeline_json
 -- The whole /timeline response body in one round trip (same content as the queries above).
@@ -65,21 +55,8 @@ SELECT json_build_object(
     ),
     'wear_segments', (
         SELECT coalesce(json_agg(g ORDER BY g.start_at), '[]'::json) FROM (
-            SELECT min(window_start) AS start_at,
-                   max(window_start + make_interval(secs => window_s)) AS end_at,
-                   count(*) AS n_windows
-            FROM (
-                SELECT window_start, window_s, sum(brk) OVER (ORDER BY window_start) AS grp
-                FROM (
-                    SELECT window_start, window_s,
-                           CASE WHEN window_start - lag(window_start) OVER (ORDER BY window_start)
-                                     > make_interval(secs => window_s) THEN 1 ELSE 0 END AS brk
-                    FROM hrv_windows
-                    WHERE patient_id = %(patient_id)s
-                      AND window_start >= %(start)s AND window_start < %(end)s
-                ) w
-            ) g
-            GROUP BY grp
+            SELECT start_at, end_at, n_windows FROM wear_segments
+            WHERE patient_id = %(patient_id)s AND end_at > %(start)s AND start_at < %(end)s
         ) g
     ),
     'recording_gaps', (

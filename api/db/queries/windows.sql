@@ -64,3 +64,23 @@ FROM (
     FROM hrv_windows
     WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start < %(end)s
 ) w
+
+-- name: wear_segments_delete
+DELETE FROM wear_segments WHERE patient_id = %(patient_id)s
+
+-- name: wear_segments_rebuild
+-- The patient's wear segments (after wear_segments_delete): runs of windows, each starting where
+-- the previous one ended.
+WITH marked AS (
+    SELECT window_start, window_s,
+           CASE WHEN window_start - lag(window_start) OVER (ORDER BY window_start)
+                     > make_interval(secs => window_s) THEN 1 ELSE 0 END AS brk
+    FROM hrv_windows
+    WHERE patient_id = %(patient_id)s
+), grouped AS (
+    SELECT window_start, window_s, sum(brk) OVER (ORDER BY window_start) AS grp FROM marked
+)
+INSERT INTO wear_segments (patient_id, start_at, end_at, n_windows)
+SELECT %(patient_id)s, min(window_start), max(window_start + make_interval(secs => window_s)),
+       count(*)
+FROM grouped GROUP BY grp
