@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from analysis.kernel_input import as_nn_windows
@@ -126,12 +127,12 @@ def dfa_alpha1_batch(nn_ms: Sequence[NDArray[np.float64]]) -> MarkerBatch:
         step = scale // 2
         counts = (used_lengths - scale + step - 1) // step
         starts, owner = _segment_starts(offsets, counts, step)
-        boxes = profile[starts[:, None] + np.arange(scale)]
+        boxes = sliding_window_view(profile, scale)[starts]
         x_centred = np.arange(scale) - (scale - 1) / 2
-        boxes = boxes - boxes.mean(axis=1, keepdims=True)
+        boxes -= boxes.mean(axis=1, keepdims=True)
         slope = boxes @ x_centred / float(x_centred @ x_centred)
-        resid = boxes - slope[:, None] * x_centred
-        var = np.einsum("ij,ij->i", resid, resid) / scale
+        boxes -= slope[:, None] * x_centred
+        var = np.einsum("ij,ij->i", boxes, boxes) / scale
         kept = var > DFA_MIN_BOX_VARIANCE
         total = np.bincount(owner[kept], weights=var[kept], minlength=usable.size)
         n_kept = np.bincount(owner[kept], minlength=usable.size)
