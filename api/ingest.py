@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+import weakref
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Final
 
 import numpy as np
@@ -22,7 +22,7 @@ import psycopg
 from analysis.bounds import RR_MAX_MS, RR_MIN_MS
 from api.db.queries import q
 from api.errors import Conflict, InvalidInput, PayloadTooLarge
-from api.worker.queue import mark_dirty
+from api.worker.queue import defer_params
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ MAX_STRAP_TEXT: Final[int] = 200
 MAX_REPORTED_ERRORS: Final[int] = 100
 
 _STRAP_TEXT_FIELDS: Final[tuple[str, ...]] = ("address", "name", "model", "firmware")
+#: Pooled connections that already have the ``ingest_stage`` temporary table (one per session).
+_STAGED: weakref.WeakSet[psycopg.AsyncConnection[Any]] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -345,84 +347,62 @@ async def store_batch(
 ) -> IngestResult:
     """Store ``batch`` for ``device`` atomically and idempotently; enqueue re-analysis of it.
 
-    Runs in one transaction on ``conn`` (an autocommit connection): batches of one device are
-    serialised by an advisory lock; the batch id is claimed first (a concurrent identical request
+    One transaction on ``conn`` (an autocommit connection) in four round trips: batches of one device
+    are serialised by an advisory lock and the batch id is claimed (a concurrent identical request
     waits for this one and then answers as a replay); beats go through COPY into a temporary staging
-    table and one
-    ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``.
+    table; one statement inserts them (``INSERT ... SELECT ... ON CONFLICT DO NOTHING``), widens the
+    patient's dirty range, defers the patient's recompute job (``api.worker.queue``) and records the
+    batch counts, gaps and strap info.
 
     Raises
     ------
     Conflict
         The batch id was already used by another device.
     """
-    ids = {
+    strap = batch.strap or StrapInfo()
+    params: dict[str, Any] = {
         "device_id": device.device_id,
         "patient_id": device.patient_id,
         "batch_id": batch.batch_id,
+        "n_beats": batch.n_beats,
+        "analysis_min_ticks": ANALYSIS_RR_MIN_TICKS,
+        "analysis_max_ticks": ANALYSIS_RR_MAX_TICKS,
+        "starts_ms": [g[0] for g in batch.gaps_ms],
+        "ends_ms": [g[1] for g in batch.gaps_ms],
+        "address": strap.address,
+        "name": strap.name,
+        "model": strap.model,
+        "firmware": strap.firmware,
+        "battery_pct": strap.battery_pct,
+        **defer_params(device.patient_id),
     }
     async with conn.transaction():
-        await conn.execute(q("ingest_lock_device"), ids)
-        cur = await conn.execute(q("ingest_claim_batch"), ids)
+        cur = await conn.execute(q("ingest_claim_batch"), params)
         if await cur.fetchone() is None:
-            cur = await conn.execute(q("ingest_get_batch"), ids)
+            cur = await conn.execute(q("ingest_get_batch"), params)
             row = await cur.fetchone()
             if row is None or row["device_id"] != device.device_id:
                 raise Conflict(
                     "this batch id was already used by another device", batch_id=str(batch.batch_id)
                 )
             return IngestResult(batch.batch_id, accepted=0, duplicates=batch.n_beats, replayed=True)
-        accepted = 0
-        if batch.n_beats:
+        created_stage = conn not in _STAGED
+        if created_stage:  # kept for the session once this transaction commits
             await conn.execute(q("ingest_create_stage"))
+        if batch.n_beats:
             async with conn.cursor() as copy_cur, copy_cur.copy(q("ingest_copy_stage")) as copy:
                 await copy.write(_copy_text(batch))
-            cur = await conn.execute(
-                q("ingest_insert_beats"),
-                {
-                    **ids,
-                    "analysis_min_ticks": ANALYSIS_RR_MIN_TICKS,
-                    "analysis_max_ticks": ANALYSIS_RR_MAX_TICKS,
-                },
-            )
-            row = await cur.fetchone()
-            assert row is not None
-            accepted = int(row["accepted"])
-            if accepted:
-                first_t = row["first_t"]
-                last_t = row["last_t"]
-                assert isinstance(first_t, datetime) and isinstance(last_t, datetime)
-                await mark_dirty(conn, device.patient_id, first_t, last_t)
-        duplicates = batch.n_beats - accepted
-        await conn.execute(
-            q("ingest_finish_batch"), {**ids, "accepted": accepted, "duplicates": duplicates}
-        )
-        if batch.gaps_ms:
-            await conn.execute(
-                q("ingest_insert_gaps"),
-                {
-                    **ids,
-                    "starts_ms": [g[0] for g in batch.gaps_ms],
-                    "ends_ms": [g[1] for g in batch.gaps_ms],
-                },
-            )
-        strap = batch.strap or StrapInfo()
-        await conn.execute(
-            q("ingest_touch_device"),
-            {
-                **ids,
-                "address": strap.address,
-                "name": strap.name,
-                "model": strap.model,
-                "firmware": strap.firmware,
-                "battery_pct": strap.battery_pct,
-            },
-        )
+        cur = await conn.execute(q("ingest_insert_beats"), params)
+        row = await cur.fetchone()
+        assert row is not None
+        accepted = int(row["accepted"])
+    if created_stage:
+        _STAGED.add(conn)
     logger.debug(
         "batch %s of device %s: %d accepted, %d duplicates",
         batch.batch_id,
         device.device_id,
         accepted,
-        duplicates,
+        batch.n_beats - accepted,
     )
-    return IngestResult(batch.batch_id, accepted=accepted, duplicates=duplicates)
+    return IngestResult(batch.batch_id, accepted=accepted, duplicates=batch.n_beats - accepted)

@@ -21,6 +21,7 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import argparse
 import asyncio
 import hashlib
+import os
 import secrets
 import socket
 import statistics
@@ -168,6 +169,26 @@ def stop_server(server: subprocess.Popen[bytes] | None) -> None:
         server.wait(10)
 
 
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu_s(db_url: str, application_name: str = "") -> float:
+    """CPU seconds of the PostgreSQL backends connected to this benchmark's database (not ours)."""
+    name = str(psycopg.conninfo.conninfo_to_dict(db_url)["dbname"])
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        pids = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+    return sum(proc_cpu_s(int(p[0])) for p in pids)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -290,7 +311,10 @@ def main() -> None:
         warm = [[bodies[0][0]]]
         asyncio.run(drive(base, devices[:1], warm, 1))
         bodies[0] = bodies[0][1:]
+        api_cpu0, pg_cpu0 = proc_cpu_s(server.pid), backend_cpu_s(db_url)
         elapsed, accepted, lat = asyncio.run(drive(base, devices, bodies, args.in_flight))
+        api_cpu = proc_cpu_s(server.pid) - api_cpu0
+        pg_cpu = backend_cpu_s(db_url) - pg_cpu0
         sent = sum(len(b) for b in bodies) * args.batch_size
         rate = accepted / elapsed
         lat_ms = sorted(x * 1000 for x in lat)
@@ -299,6 +323,11 @@ def main() -> None:
             f"({len(lat)} requests of {args.batch_size} beats, {args.in_flight} in flight; "
             f"request p50 {statistics.median(lat_ms):.0f} ms, "
             f"p95 {lat_ms[int(0.95 * (len(lat_ms) - 1))]:.0f} ms)"
+        )
+        print(
+            f"CPU used: API process {api_cpu:.2f} s, its PostgreSQL backends {pg_cpu:.2f} s "
+            f"= {accepted / max(api_cpu + pg_cpu, 1e-9):,.0f} beats per CPU-second "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores during the run)"
         )
         if accepted != sent:
             raise SystemExit(f"accepted {accepted} of {sent} beats")

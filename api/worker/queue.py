@@ -1,7 +1,7 @@
 """Enqueueing re-analysis: widen a patient's dirty time range, defer one recompute job per patient.
 
-Called inside the transaction that stores beats: the beats, the dirty range and the job commit
-together.
+Ingest does the same inside its one insert statement (``ingest_insert_beats``); ``mark_dirty`` is for
+other changes that move a patient's values (e.g. a session added or moved changes the baseline).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def patient_lock(patient_id: uuid.UUID | str) -> str:
     return f"recompute:{patient_id}"
 
 
-def _defer_params(patient_id: uuid.UUID | str) -> dict[str, Any]:
+def defer_params(patient_id: uuid.UUID | str) -> dict[str, Any]:
     return {
         "queue": QUEUE,
         "task": TASK_NAME,
@@ -40,17 +40,13 @@ async def mark_dirty(
     """Record that ``patient_id``'s beats changed between ``start`` and ``end``; defer a job.
 
     Must run inside a transaction. A job already waiting for the patient is reused (it reads the
-    widened range when it starts); a race with another transaction deferring the same job is
-    absorbed in a savepoint.
+    widened range when it starts); procrastinate's unique index on the queueing lock of waiting jobs
+    absorbs duplicates, also from concurrent transactions.
     """
     await conn.execute(
         q("worker_mark_dirty"), {"patient_id": patient_id, "start_at": start, "end_at": end}
     )
-    try:
-        async with conn.transaction():
-            await conn.execute(q("worker_defer_recompute"), _defer_params(patient_id))
-    except psycopg.errors.UniqueViolation:
-        pass  # a concurrent transaction deferred the patient's waiting job first
+    await conn.execute(q("worker_defer_recompute"), defer_params(patient_id))
 
 
 def mark_dirty_sync(
@@ -61,11 +57,7 @@ def mark_dirty_sync(
         conn.execute(
             q("worker_mark_dirty"), {"patient_id": patient_id, "start_at": start, "end_at": end}
         )
-        try:
-            with conn.transaction():
-                conn.execute(q("worker_defer_recompute"), _defer_params(patient_id))
-        except psycopg.errors.UniqueViolation:
-            pass
+        conn.execute(q("worker_defer_recompute"), defer_params(patient_id))
 
 
 def defer_pending_sync(conn: psycopg.Connection[Any]) -> int:
@@ -76,9 +68,5 @@ def defer_pending_sync(conn: psycopg.Connection[Any]) -> int:
     rows = conn.execute(q("worker_dirty_patients")).fetchall()
     for row in rows:
         patient_id = row["patient_id"] if isinstance(row, dict) else row[0]
-        try:
-            with conn.transaction():
-                conn.execute(q("worker_defer_recompute"), _defer_params(patient_id))
-        except psycopg.errors.UniqueViolation:
-            pass
+        conn.execute(q("worker_defer_recompute"), defer_params(patient_id))
     return len(rows)

@@ -10,13 +10,13 @@ ON CONFLICT (patient_id) DO UPDATE SET
     updated_at = now()
 
 -- name: worker_defer_recompute
--- One waiting job per patient (procrastinate queueing lock); a job already waiting will read the widened row.
-SELECT procrastinate_defer_jobs_v1(ARRAY[
-    ROW(%(queue)s, %(task)s, 0, %(lock)s, %(lock)s, %(args)s::jsonb, NULL)::procrastinate_job_to_defer_v1
-]) AS job_ids
-WHERE NOT EXISTS (
-    SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = %(lock)s AND status = 'todo'
-)
+-- One waiting job per patient: procrastinate's unique index on the queueing lock of 'todo' jobs
+-- (schema 0020, procrastinate 3.10.0) absorbs the duplicate; a job already waiting reads the
+-- widened dirty row when it starts. Same columns as procrastinate_defer_jobs_v1 inserts.
+INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args)
+VALUES (%(queue)s, %(task)s, %(lock)s, %(lock)s, %(args)s::jsonb)
+ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
+RETURNING id
 
 -- name: worker_dirty_patients
 SELECT patient_id FROM analysis_dirty ORDER BY updated_at
