@@ -169,3 +169,16 @@ def test_sampen_chunking_gives_the_same_counts(kref, monkeypatch):
     np.testing.assert_array_equal(chunked.values, whole.values)
     for nn, value in zip(windows, chunked.values, strict=True):
         assert value == pytest.approx(kref.nk_sampen(nn), rel=RTOL)
+
+
+def test_plateaus_of_equal_intervals_equal_nk(kref):
+    # Runs of identical RR make linear profile boxes (variance ~0, dropped below 1e-8 as in nk)
+    # and many exact template ties.
+    rng = np.random.default_rng(5)
+    windows = [
+        np.repeat(rng.integers(780, 820, size=12).astype(np.float64), 25),
+        np.repeat([800.0, 810.0], [150, 150]),
+        np.r_[np.full(100, 800.0), 800.0 + rng.normal(0.0, 20.0, 100)],
+    ]
+    _, _, defined = assert_nonlinear_equal(kref, windows)
+    assert defined == 6
