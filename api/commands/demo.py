@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 #: Default port of the demo server (``serve`` uses 8000; the demo may run beside it).
 DEFAULT_DEMO_PORT: Final[int] = 8765
+#: Exit code after Ctrl-C before seeding finished (the shell's convention for SIGINT).
+EXIT_INTERRUPTED: Final[int] = 130
 #: Longest wait for the server to start accepting connections, in seconds.
 SERVER_START_TIMEOUT_S: Final[float] = 30.0
 
@@ -60,6 +62,10 @@ class DemoSummary:
     live_beats_received: int
     seed_seconds: float
     url: str
+
+
+class StoppedEarly(Exception):
+    """Ctrl-C (or SIGTERM) before the demo was ready: not an error, but no summary either."""
 
 
 class _QuietServer(uvicorn.Server):
@@ -195,7 +201,7 @@ async def _serve_and_seed(
             seeded = await _until_stopped(demo_seed.seed(url, conninfo, view, days=days), stop)
         seed_s = time.perf_counter() - seed_started
         if seeded is None:
-            raise DemoError("stopped while seeding")
+            raise StoppedEarly("stopped while seeding; the temporary demo database is removed")
         console.print(
             f"Seeded {len(seeded.patients)} patients, {seeded.beats_stored:,} beats in "
             f"{seeded.batches} batches, in {seed_s:.1f} s.",
@@ -283,9 +289,15 @@ def demo(
     if headless and duration is None:
         raise typer.BadParameter("--headless needs --duration N", param_hint="--duration")
     console = Console()
-    summary = asyncio.run(
-        run_demo(console, host=host, port=port, duration_s=duration, keep_dir=data_dir, days=days)
-    )
+    try:
+        summary = asyncio.run(
+            run_demo(
+                console, host=host, port=port, duration_s=duration, keep_dir=data_dir, days=days
+            )
+        )
+    except StoppedEarly as exc:
+        console.print(str(exc), highlight=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     console.print(
         f"Demo summary: patients={summary.patients} beats_stored={summary.beats_stored} "
         f"windows_computed={summary.windows_computed} daily_values={summary.daily_values} "

@@ -149,14 +149,20 @@ export function medicineSessions(sessions, tz) {
     .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
     .map((s) => {
       const start = Date.parse(s.startedAt);
+      const day = localDay(start, tz);
+      // Counted in the patient's calendar days: a session on day 0 and an appointment on day 3 is "within 3 days".
       const following = integrations
-        .map((i) => ({ session: i, afterDays: (Date.parse(i.startedAt) - start) / DAY_MS }))
+        .map((i) => ({
+          session: i,
+          afterDays: (Date.parse(i.startedAt) - start) / DAY_MS,
+          afterCalendarDays: daysBetween(day, localDay(Date.parse(i.startedAt), tz)),
+        }))
         .filter((i) => i.afterDays >= 0)
         .sort((a, b) => a.afterDays - b.afterDays);
-      const within = following.find((i) => i.afterDays <= INTEGRATION_WITHIN_DAYS) || null;
+      const within = following.find((i) => i.afterCalendarDays <= INTEGRATION_WITHIN_DAYS) || null;
       return {
         ...s,
-        day: localDay(start, tz),
+        day,
         integration: within ? within.session : null,
         nextIntegration: following.length ? following[0] : null,
         missingIntegration: !within,
@@ -238,6 +244,8 @@ export function normalizePeriod(raw, index) {
     ciHigh: num(raw.ci_high ?? raw.ci_upper ?? (Array.isArray(ci) ? ci[1] : ci && ci.high)),
     effect: num(raw.effect_size ?? raw.hedges_g ?? raw.cohens_d),
     position: raw.band_position || raw.position || null,
+    firstDay: raw.first_day || null,
+    lastDay: raw.last_day || null,
   };
 }
 

@@ -5,6 +5,7 @@ end it prints a summary with stored beats, computed windows and live beats recei
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -27,6 +28,70 @@ SUMMARY_LINE = re.compile(
     r"Demo summary: patients=(\d+) beats_stored=(\d+) windows_computed=(\d+) "
     r"daily_values=(\d+) live_beats_received=(\d+) seed_seconds=([\d.]+)"
 )
+
+
+DATA_DIR_LINE = re.compile(r"Starting the embedded PostgreSQL in (\S+) ")
+
+
+class DemoProcess:
+    """``somatrace demo`` in a subprocess with its output collected line by line."""
+
+    def __init__(self, tmp_path: Path, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [str(SOMATRACE), "demo", "--port", "0", "--days", str(DAYS), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200", "TERM": "dumb"},
+        )
+        self.lines: list[str] = []
+        self.url_seen = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            if URL_LINE.search(line):
+                self.url_seen.set()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def url(self) -> str:
+        assert self.url_seen.wait(timeout=900), self.output[-3000:]
+        return next(m.group(1) for line in self.lines if (m := URL_LINE.search(line)))
+
+    def data_dir(self) -> Path:
+        match = DATA_DIR_LINE.search(self.output)
+        assert match is not None, self.output[-3000:]
+        return Path(match.group(1))
+
+    def finish(self, timeout_s: float) -> int:
+        try:
+            return self.proc.wait(timeout=timeout_s)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(timeout=60)
+            self.reader.join(timeout=10)
+
+
+def test_demo_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    demo = DemoProcess(tmp_path)
+    url = demo.url()
+    assert httpx.get(f"{url}/healthz", timeout=30).json()["status"] == "ok"
+    demo.proc.send_signal(signal.SIGINT)
+    code = demo.finish(timeout_s=300)
+    assert code == 0, demo.output[-3000:]
+    assert "Stopping" in demo.output
+    assert SUMMARY_LINE.search(demo.output) is not None
+    assert not demo.data_dir().exists()  # embedded PostgreSQL stopped, temporary data removed
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/healthz", timeout=5)
 
 
 def test_demo_headless_serves_seeded_data_and_live_beats(tmp_path: Path) -> None:

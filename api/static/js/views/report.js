@@ -22,14 +22,19 @@ export async function renderReport(main, { patientId, sessionId }, current, isCu
   const sessionDay = localDay(Date.parse(raw.started_at), tz);
   const timeline = await loadTimeline(patientId, addDays(sessionDay, -BASELINE_MAX_DAYS), addDays(sessionDay, PERIODS[2].last));
   const medicine = medicineSessions(timeline.sessions, tz).find((m) => m.id === sessionId);
-  const integration = await loadIntegration(patientId, sessionId);
   if (!isCurrent()) return;
   const name = patient.display_name || patient.pseudonym;
-  const notes = PERIODS.map((p) => ({
-    period: p,
-    entries: journalBetween(timeline.journal, tz, addDays(sessionDay, p.first), addDays(sessionDay, p.last))
-      .sort((a, b) => a.at.localeCompare(b.at)),
-  }));
+  const integration = await loadIntegration(patientId, sessionId);
+  // The analysis may cut a period short (e.g. at the next medicine session): use its dates.
+  const notes = PERIODS.map((p, i) => {
+    const computed = integration.periods[i] || {};
+    const first = computed.firstDay || addDays(sessionDay, p.first);
+    const last = computed.lastDay || addDays(sessionDay, p.last);
+    return {
+      period: p, first, last,
+      entries: journalBetween(timeline.journal, tz, first, last).sort((a, b) => a.at.localeCompare(b.at)),
+    };
+  });
   const b = integration.baseline;
   mount(main,
     h("p", { class: "no-print" },
@@ -46,12 +51,12 @@ export async function renderReport(main, { patientId, sessionId }, current, isCu
       h("h2", { text: "Baseline" }),
       h("p", { text: b.insufficient
         ? `Insufficient data for a baseline${b.reason && b.reason !== "insufficient data" ? ` (${b.reason})` : ""}.`
-        : `ln RMSSD ${fmt(b.mean)} ± ${fmt(b.sd)} (SD)${b.nDays !== null ? `, ${b.nDays} valid days` : ""}${b.firstDay ? ` from ${b.firstDay} to ${b.lastDay}` : ""}; normal band ${fmt(b.low ?? (b.mean - 0.5 * b.sd))} to ${fmt(b.high ?? (b.mean + 0.5 * b.sd))}.` }),
+        : `ln RMSSD ${fmt(b.mean)} ± ${fmt(b.sd)} (SD)${b.nDays !== null ? `, ${b.nDays} valid days` : ""}${b.firstDay ? ` (searched ${b.firstDay} to ${b.lastDay})` : ""}; normal band ${fmt(b.low ?? (b.mean - 0.5 * b.sd))} to ${fmt(b.high ?? (b.mean + 0.5 * b.sd))}.` }),
       h("h2", { text: "Change against baseline" }),
       medicine ? sessionCard(patientId, medicine, integration, tz, { reportLink: false }) : null,
       h("h2", { text: "Journal notes in these periods" }),
-      notes.map(({ period, entries }) => h("section", { class: "report-period" },
-        h("h3", { text: `${period.label} (${addDays(sessionDay, period.first)} to ${addDays(sessionDay, period.last)})` }),
+      notes.map(({ period, first, last, entries }) => h("section", { class: "report-period" },
+        h("h3", { text: `${period.label} (${first} to ${last})` }),
         entries.length
           ? dataTable(`Notes, ${period.label}`, ["When", "Text", "Tags", "Mood", "Body"],
             entries.map((j) => [formatDateTime(j.at, tz), j.text, j.tags.join(", "), j.mood ?? "–", j.body ?? "–"]))

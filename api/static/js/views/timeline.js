@@ -104,7 +104,7 @@ export async function buildTimeline(patient, { simplified = false, isCurrent = (
   const missing = medicine.filter((m) => m.missingIntegration);
   if (missing.length && !simplified) {
     section.append(h("div", { class: "notice notice-warn", id: "integration-flags", role: "note" },
-      missing.map((m) => h("p", { class: "flag", text: `⚠ No integration appointment within ${INTEGRATION_WITHIN_DAYS} days of the medicine session on ${formatDay(m.day)}${m.nextIntegration ? ` (next one ${m.nextIntegration.afterDays.toFixed(1)} days later)` : ""}.` }))));
+      missing.map((m) => h("p", { class: "flag", text: `⚠ No integration appointment within ${INTEGRATION_WITHIN_DAYS} days of the medicine session on ${formatDay(m.day)}${m.nextIntegration ? ` (the next one is ${m.nextIntegration.afterCalendarDays} days later)` : ""}.` }))));
   }
 
   const pinPanel = h("aside", { class: "pin-details card", id: "pin-details", "aria-live": "polite", hidden: true });
