@@ -80,8 +80,8 @@ def dfa_alpha1_batch(nn_ms: Sequence[NDArray[np.float64]]) -> MarkerBatch:
     MarkerBatch
         α1 (dimensionless) equal within 1e-9 relative to ``nk.hrv_nonlinear(...)["HRV_DFA_alpha1"]``
         (i.e. ``nk.fractal_dfa(nn, scale=range(4, 12))``). NaN, with a reason, for windows with
-        fewer than 12 intervals (as neurokit2) or with no detrended variance at some box size
-        (constant NN, where neurokit2 fails).
+        fewer than 12 intervals (as neurokit2), or where every box of some size is a straight
+        line (e.g. constant NN; neurokit2 returns NaN or fails).
 
     Raises
     ------
@@ -148,8 +148,17 @@ def dfa_alpha1_batch(nn_ms: Sequence[NDArray[np.float64]]) -> MarkerBatch:
         / (log_s_centred @ log_s_centred)
     )
     values[usable[finite]] = alpha[finite]
-    for index in usable[~finite].tolist():
-        reasons[index] = "dfa_alpha1: no fluctuation left after detrending (constant NN)"
+    for row in np.flatnonzero(~finite).tolist():
+        index = int(usable[row])
+        flat_scales = [
+            str(scale)
+            for scale, value in zip(DFA_ALPHA1_SCALES, log_f[row].tolist(), strict=True)
+            if not np.isfinite(value)
+        ]
+        reasons[index] = (
+            "dfa_alpha1: no fluctuation left after detrending in boxes of "
+            f"{', '.join(flat_scales)} beats"
+        )
     return MarkerBatch(values, tuple(reasons))
 
 

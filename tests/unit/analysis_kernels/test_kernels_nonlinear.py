@@ -135,7 +135,22 @@ def test_constant_nn_sampen_zero_and_dfa_nan(kref):
     assert sampen.values[0] == 0.0 and np.signbit(sampen.values[0]) == np.False_
     dfa = dfa_alpha1_batch([nn])
     assert np.isnan(dfa.values[0])
-    assert dfa.reasons[0] == "dfa_alpha1: no fluctuation left after detrending (constant NN)"
+    assert dfa.reasons[0] == (
+        "dfa_alpha1: no fluctuation left after detrending in boxes of 4, 5, 6, 7, 8, 9, 10, 11 beats"
+    )
+
+
+def test_dfa_with_some_straight_box_sizes_is_nan_like_nk(kref):
+    nn = np.array([800.0] * 11 + [900.0, 850.0])
+    # Boxes start at range(0, n - s, s // 2); the profile is a straight line up to beat 10.
+    flat = [s for s in range(4, 12) if max(range(0, nn.size - s, s // 2)) + s <= 11]
+    assert flat == [5, 7, 9, 10, 11]
+    assert np.isnan(kref.nk_dfa_alpha1(nn))
+    dfa = dfa_alpha1_batch([nn])
+    assert np.isnan(dfa.values[0])
+    assert dfa.reasons[0] == (
+        "dfa_alpha1: no fluctuation left after detrending in boxes of 5, 7, 9, 10, 11 beats"
+    )
 
 
 def test_empty_batch_gives_empty_arrays():
