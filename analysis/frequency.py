@@ -98,7 +98,9 @@ def resample_tachograms(
     The interpolant is scipy's ``make_interp_spline(t, nn, k=2)``: knots at the data ends and
     at the midpoints between data points 1..n-2, so every data point meets three basis
     functions and the collocation system is tridiagonal. The systems of all windows are
-    stacked into one block-tridiagonal system and solved with one banded LAPACK call.
+    stacked into one block-tridiagonal system and solved with one banded LAPACK call; each
+    piece is then turned into a quadratic polynomial and all grids are evaluated at once
+    (equal to scipy's B-spline evaluation within ~1e-14 relative).
 
     References
     ----------
@@ -107,6 +109,8 @@ def resample_tachograms(
     """
     from scipy.linalg import solve_banded
 
+    if not windows:
+        return []
     step = 1 / INTERPOLATION_RATE_HZ
     sizes = np.array([nn.size for nn, _ in windows], dtype=np.int64)
     if np.any(sizes < MIN_BEATS_SPECTRUM):
