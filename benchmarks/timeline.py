@@ -9,7 +9,7 @@ Windows are computed with ``analysis`` for ``--distinct-days`` simulated days an
 (beats and windows shifted by whole days; each day is its own recording segment, so the windows equal
 ``analysis`` on the stored beats). This keeps the run to a few minutes on 2 cores.
 
-    python benchmarks/timeline.py [--quick] [--days 90] [--others 10] [--requests 200]
+    python benchmarks/timeline.py [--quick] [--days 90] [--others 5] [--requests 200]
 """
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="14 days, 5 others, 50 requests")
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--distinct-days", type=int, default=4)
-    parser.add_argument("--others", type=int, default=10, help="other patients (windows + daily)")
+    parser.add_argument("--others", type=int, default=5, help="other patients (windows + daily)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--admin-url", default=ADMIN_URL)
     args = parser.parse_args()
