@@ -73,7 +73,8 @@ def nk_dfa_alpha1(rr_ms: Array) -> float:
 def nk_sampen(rr_ms: Array) -> float:
     """neurokit2 reference for SampEn: what ``hrv_nonlinear`` calls (m = 2, r = 0.2 SD)."""
     tolerance = 0.2 * np.std(rr_ms, ddof=1)
-    value, _ = nk.entropy_sample(rr_ms, delay=1, dimension=2, tolerance=tolerance)
+    with np.errstate(invalid="ignore", divide="ignore"):  # nk divides 0/0 for 3 beats
+        value, _ = nk.entropy_sample(rr_ms, delay=1, dimension=2, tolerance=tolerance)
     return float(value)
 
 
