@@ -42,7 +42,10 @@ const dayX = (day) => dayMs(day) / 1000 + HALF_DAY_S;
  * `days` are filled calendar days (nulls where nothing was worn); returns the container element.
  */
 export function dailyTrendChart({ days, medicine, integrations, journal, tz, onDay, onPin, simplified = false }) {
-  const container = h("div", { class: "chart", role: "img" });
+  // The plot is an image with a label; the pins stay outside it so assistive technology reaches them.
+  const container = h("div", { class: "chart chart-with-pins" });
+  const plotHost = h("div", { class: "plot-host", role: "img" });
+  container.append(plotHost);
   const xs = days.map((d) => dayX(d.day));
   const ln = days.map((d) => d.lnRmssd);
   const rolling = days.map((d) => d.rolling7d);
@@ -51,8 +54,12 @@ export function dailyTrendChart({ days, medicine, integrations, journal, tz, onD
   const points = ln.filter((v) => v !== null).length;
   container.dataset.points = String(points);
   container.dataset.days = String(days.length);
-  container.setAttribute("aria-label",
+  plotHost.setAttribute("aria-label",
     `Daily ln RMSSD for ${days.length} days, ${points} with a value; table of the numbers follows.`);
+
+  // Assigned after the plot exists; uPlot may draw (and call placePins) before that.
+  let lane = null;
+  let pins = [];
 
   const markerLayer = (u) => {
     const { ctx } = u;
@@ -127,7 +134,7 @@ export function dailyTrendChart({ days, medicine, integrations, journal, tz, onD
       setSize: [(u) => placePins(u)],
     },
   };
-  const plot = new uPlot(opts, [xs, ln, rolling, high, low], container);
+  const plot = new uPlot(opts, [xs, ln, rolling, high, low], plotHost);
   plot.root.dataset.chart = "daily";
 
   // Clicking a day opens its 5-minute windows.
@@ -140,8 +147,8 @@ export function dailyTrendChart({ days, medicine, integrations, journal, tz, onD
   }
 
   // Journal pins: real buttons (keyboard and touch reachable) on the same time axis.
-  const lane = h("div", { class: "pin-lane", role: "list", "aria-label": "Journal entries" });
-  const pins = journal.map((j) => {
+  lane = h("div", { class: "pin-lane", role: "list", "aria-label": "Journal entries" });
+  pins = journal.map((j) => {
     const btn = h("button", {
       type: "button",
       class: "pin",
@@ -167,8 +174,8 @@ export function dailyTrendChart({ days, medicine, integrations, journal, tz, onD
   }
   lane.append(...pins.map((p) => p.btn));
   function placePins(u) {
-    if (!lane.isConnected && !pins.length) return;
-    const left = u.over.offsetLeft;
+    if (!lane || !lane.isConnected) return;
+    const left = u.over.getBoundingClientRect().left - lane.getBoundingClientRect().left;
     for (const p of pins) {
       const x = u.valToPos(dayX(localDay(Date.parse(p.entry.at), tz)) + p.offsetS, "x");
       const visible = x >= 0 && x <= u.over.clientWidth;
