@@ -33,6 +33,7 @@ from api.demo.accounts import DEMO_DAYS, MIN_DEMO_DAYS, all_logins
 from api.demo.errors import DemoError
 from api.demo.live import LiveStream
 from api.settings import Settings
+from api.worker.runner import InProcessWorker
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ async def run_demo(
     try:
         with _data_dir(keep_dir) as data_dir:
             settings = Settings(
-                database_url=None, data_dir=data_dir, worker_in_process=True, log_level="WARNING"
+                database_url=None, data_dir=data_dir, worker_in_process=False, log_level="WARNING"
             )
             console.print(f"Starting the embedded PostgreSQL in {data_dir} …", highlight=False)
             with database(settings) as conninfo:
@@ -189,6 +190,7 @@ async def _serve_and_seed(
     )
     server_task = asyncio.create_task(server.serve(sockets=[sock]), name="demo-server")
     live: LiveStream | None = None
+    worker: InProcessWorker | None = None
     try:
         started = time.monotonic()
         while not server.started:
@@ -211,6 +213,9 @@ async def _serve_and_seed(
         assert live_patient.live_device_token is not None
         assert live_patient.live_device_id is not None
         live_device_id = live_patient.live_device_id
+        # Seeding ran its own worker passes; from now on a worker follows the live uploads.
+        worker = InProcessWorker(conninfo)
+        worker.start()
         live = LiveStream(url, live_patient.live_device_token, data_dir / "live-spool.sqlite3")
         await live.start()
         console.print(
@@ -243,6 +248,8 @@ async def _serve_and_seed(
     finally:
         if live is not None:
             await live.stop()
+        if worker is not None:
+            await worker.stop()
         server.should_exit = True
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server_task, 15)
