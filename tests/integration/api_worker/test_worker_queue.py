@@ -107,8 +107,11 @@ async def test_in_process_worker_processes_ingest(
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             await _ingest(client, world, 1_000)
             for _ in range(600):  # wait for the worker (bounded; not a timing assertion)
-                if job_status(db_url).counts.get("succeeded") == 1:
+                status = job_status(db_url)
+                if _windows(db_url, world) and status.dirty_patients == 0:
                     break
                 await asyncio.sleep(0.1)
-    assert job_status(db_url).counts == {"succeeded": 1}
+    status = job_status(db_url)
+    assert status.problems == [] and status.dirty_patients == 0
+    assert set(status.counts) == {"succeeded"}
     assert _windows(db_url, world) > 0
