@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from api.auth.deps import Principal, get_db, patient_reader
 from api.db.queries import q
 from api.errors import InvalidInput, NotFound
+from api.routes.responses import PATIENT_ERRORS, errors
 from api.worker.daily import integration_changes
 
 router = APIRouter(prefix="/v1/patients", tags=["data"])
@@ -169,7 +170,10 @@ def _range_params(patient_id: uuid.UUID, start: datetime, end: datetime) -> dict
     "/{patient_id}/beats",
     response_model=list[BeatOut],
     summary="Stored beats (JSON array, or CSV with Accept: text/csv), streamed",
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **errors(*PATIENT_ERRORS),
+    },
 )
 async def list_beats(
     request: Request,
@@ -208,7 +212,12 @@ async def list_beats(
     return StreamingResponse(stream(), media_type=media)
 
 
-@router.get("/{patient_id}/windows", response_model=list[WindowOut], summary="5-min HRV windows")
+@router.get(
+    "/{patient_id}/windows",
+    response_model=list[WindowOut],
+    summary="5-min HRV windows",
+    responses=errors(*PATIENT_ERRORS),
+)
 async def list_windows(
     request: Request,
     patient_id: uuid.UUID,
@@ -227,6 +236,7 @@ async def list_windows(
     "/{patient_id}/daily",
     response_model=list[DailyOut],
     summary="Daily values with 7-day rolling mean, baseline band and CV",
+    responses=errors(*PATIENT_ERRORS),
 )
 async def list_daily(
     request: Request,
@@ -244,6 +254,7 @@ async def list_daily(
     "/{patient_id}/timeline",
     response_model=TimelineOut,
     summary="Daily values, sessions, journal entries and wear in one response",
+    responses=errors(*PATIENT_ERRORS),
 )
 async def timeline(
     request: Request,
@@ -273,6 +284,7 @@ class IntegrationOut(BaseModel):
     "/{patient_id}/sessions/{session_id}/integration",
     response_model=IntegrationOut,
     summary="Days 1-3 / 4-14 / 15-28 after a medicine session against baseline",
+    responses=errors(*PATIENT_ERRORS),
 )
 async def session_integration(
     request: Request,

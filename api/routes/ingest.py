@@ -25,6 +25,7 @@ from api.ingest import (
     parse_batch,
     store_batch,
 )
+from api.routes.responses import errors
 
 router = APIRouter(prefix="/v1/ingest", tags=["ingest"])
 
@@ -107,12 +108,7 @@ INGEST_BODY_SCHEMA: dict[str, Any] = {
             "content": {"application/json": {"schema": INGEST_BODY_SCHEMA}},
         }
     },
-    responses={
-        401: {"description": "Missing, unknown or revoked device token"},
-        409: {"description": "The batch id was already used by another device"},
-        413: {"description": f"More than {MAX_BEATS_PER_BATCH} beats"},
-        422: {"description": "Invalid items, each named in error.fields.errors; nothing stored"},
-    },
+    responses=errors(401, 409, 413, 422),
 )
 async def ingest_beats(
     request: Request, device: Principal = Depends(require_device)
