@@ -87,7 +87,7 @@ def test_concurrent_upgrades_leave_one_consistent_schema(empty_db_url: str) -> N
         rows = conn.execute(
             "SELECT version, count(*) FROM schema_migrations GROUP BY version"
         ).fetchall()
-    assert sorted(v for v, _ in rows) == list(range(1, _latest_version() + 1))
+    assert sorted(v for v, _ in rows) == sorted({m.version for m in load_migrations()})
     assert all(n == 1 for _, n in rows)
 
 

@@ -7,10 +7,12 @@ from collections import defaultdict
 from api.db.migrate import load_migrations
 
 
-def test_versions_are_contiguous_and_start_at_one() -> None:
-    versions = sorted({m.version for m in load_migrations()})
-    assert versions[0] == 1
-    assert versions == list(range(1, versions[-1] + 1))
+def test_versions_start_at_one_and_names_are_unique() -> None:
+    migrations = load_migrations()
+    versions = sorted({m.version for m in migrations})
+    assert versions[0] == 1 and versions[1] == 2
+    names = [f"{m.version:04d}_{m.name}" for m in migrations]
+    assert len(names) == len(set(names))
 
 
 def test_each_version_applies_exactly_once_per_flavour() -> None:
