@@ -216,7 +216,7 @@ def recompute_patient(
     every day). The dirty row is deleted only if no ingest widened it meanwhile; otherwise the job
     that ingest deferred meanwhile picks it up.
     """
-    from api.worker.daily import recompute_daily  # daily values need analysis.trends
+    from api.worker.daily import recompute_daily  # here: api.worker.daily imports this module
 
     dirty = conn.execute(q("worker_take_dirty"), {"patient_id": patient_id}).fetchone()
     if dirty is None:
