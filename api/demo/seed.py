@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -36,7 +38,7 @@ from api.demo.accounts import (
 )
 from api.demo.errors import DemoError
 from api.ingest import MAX_BEATS_PER_BATCH, BeatBatch, DeviceRef, StrapInfo, store_batch
-from api.worker.runner import job_status, run_until_idle_async, run_worker
+from api.worker.runner import JobStatus, job_status, run_until_idle, run_until_idle_async
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ SEED_STRAP: Final = StrapInfo(
     battery_pct=80,
 )
 
+#: Worker processes analysing patients while the next one's beats are stored (2 cores assumed).
+ANALYSIS_PROCESSES: Final[int] = 2
 #: How often the analysis progress is polled while the worker runs, in seconds.
 ANALYSIS_POLL_S: Final[float] = 1.0
 
@@ -299,7 +303,10 @@ async def run_worker_until_idle(conninfo: str) -> None:
 
 
 async def wait_for_analysis(
-    conninfo: str, n_patients: int, passes: list[asyncio.Task[None]], progress: ProgressFn
+    conninfo: str,
+    n_patients: int,
+    passes: list[asyncio.Future[JobStatus]],
+    progress: ProgressFn,
 ) -> None:
     """Wait for the worker passes started while beats were stored, showing patients done."""
     while True:
@@ -309,7 +316,8 @@ async def wait_for_analysis(
             break
         await asyncio.sleep(ANALYSIS_POLL_S)
     for task in passes:
-        task.result()  # a worker pass that crashed is an error of the demo
+        if task.result().problems:
+            raise DemoError(f"analysis jobs failed: {task.result().problems[:3]}")
     await run_worker_until_idle(conninfo)
     progress("analysis", n_patients, n_patients)
 
@@ -324,8 +332,9 @@ async def seed(
 ) -> SeedResult:
     """Seed the demo into the empty, migrated database behind the server at ``base_url``.
 
-    The analysis of each patient starts (a worker pass) as soon as their beats are stored, so the
-    computation overlaps with storing the next patient.
+    As soon as a patient's beats are stored, a worker pass (``api.worker.runner.run_until_idle``)
+    starts in a separate process, so the analysis overlaps with storing the next patient and uses
+    more than one core.
     """
     now = now or datetime.now(UTC)
     now_ms = int(now.timestamp() * 1000)
@@ -338,19 +347,21 @@ async def seed(
     async with httpx.AsyncClient(base_url=base_url, timeout=60.0) as client:
         patients = await create_people(ApiCaller(client), conninfo, sims, now)
     progress("accounts", 1, 1)
-    passes: list[asyncio.Task[None]] = []
+    loop = asyncio.get_running_loop()
+    passes: list[asyncio.Future[JobStatus]] = []
+    pool = ProcessPoolExecutor(
+        max_workers=ANALYSIS_PROCESSES, mp_context=multiprocessing.get_context("spawn")
+    )
 
     def start_pass(_: SeededPatient) -> None:
-        passes.append(asyncio.create_task(run_worker(conninfo, wait=False, name="somatrace-demo")))
+        passes.append(loop.run_in_executor(pool, run_until_idle, conninfo))
 
     try:
         beats, batches = await store_beats(conninfo, patients, sims, now_ms, progress, start_pass)
         await wait_for_analysis(conninfo, len(patients), passes, progress)
     finally:
-        for task in passes:
-            if not task.done():
-                task.cancel()
-        await asyncio.gather(*passes, return_exceptions=True)
+        # On Ctrl-C the worker processes (same process group) stop with us; nothing waits for them.
+        pool.shutdown(wait=False, cancel_futures=True)
     return SeedResult(patients=patients, beats_stored=beats, batches=batches)
 
 
