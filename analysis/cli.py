@@ -11,18 +11,22 @@ import math
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import typer
-from numpy.typing import NDArray
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from analysis.bounds import DEFAULT_WINDOW_S
 from analysis.errors import AnalysisError
 from analysis.rrfile import RRFileError, parse_rr_text
-from analysis.windows import STAGES, compute_windows, compute_windows_timed
+
+if (
+    TYPE_CHECKING
+):  # the numeric stack loads only when a command runs, keeping `somatrace --help` fast
+    import numpy as np
+    import pandas as pd
+    from numpy.typing import NDArray
 
 
 class OutputFormat(StrEnum):
@@ -37,7 +41,10 @@ class AnalyzeUsageError(AnalysisError):
     """Inconsistent command-line options (e.g. Parquet to the terminal)."""
 
 
-_STEPS = ("read", *STAGES, "write")
+def _steps() -> tuple[str, ...]:
+    from analysis.windows import STAGES
+
+    return ("read", *STAGES, "write")
 
 
 def register(app: typer.Typer) -> None:
@@ -76,6 +83,8 @@ def analyze(
         raise AnalyzeUsageError("--format parquet needs --out PATH (binary output)")
     if not (math.isfinite(window) and window > 0):
         raise AnalyzeUsageError(f"--window must be a positive number of seconds, got {window}")
+    from analysis.windows import compute_windows, compute_windows_timed
+
     show = sys.stderr.isatty() if progress is None else progress
     bar = _Bar(show)
     with bar:
@@ -103,6 +112,8 @@ def _read_text(path: Path) -> str:
 
 
 def _read_ecg(path: Path) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    import numpy as np
+
     from analysis.ecg import ecg_to_rr
 
     try:
@@ -161,7 +172,7 @@ class _Bar:
                 TimeElapsedColumn(),
                 console=Console(stderr=True),
             )
-            self._task = self._progress.add_task("", total=len(_STEPS))
+            self._task = self._progress.add_task("", total=len(_steps()))
 
     def __enter__(self) -> _Bar:
         if self._progress is not None:
@@ -179,4 +190,4 @@ class _Bar:
 
     def finish(self) -> None:
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=len(_STEPS), description="done")
+            self._progress.update(self._task, completed=len(_steps()), description="done")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 
 import typer
-import uvicorn
 
-from api.app import create_app
 from api.commands.db import load_settings
 from api.db import migrate
 from api.db.runtime import database
@@ -20,6 +18,10 @@ def serve(
     port: int | None = typer.Option(None, help="Port (default SOMATRACE_PORT, 8000)."),
 ) -> None:
     """Serve the API on HOST:PORT; with no SOMATRACE_DATABASE_URL an embedded PostgreSQL is started."""
+    import uvicorn  # the web stack loads only for this command
+
+    from api.app import create_app
+
     settings = load_settings()
     settings.signing_secret()  # refuse placeholder secrets before anything starts
     bind_host = host or settings.host
