@@ -10,7 +10,6 @@ import typer
 from api.commands.db import load_settings
 from api.db import migrate
 from api.db.runtime import database
-from api.worker.runner import job_status, run_until_idle, run_worker
 
 
 def worker(
@@ -21,6 +20,8 @@ def worker(
     concurrency: int = typer.Option(1, min=1, max=16, help="Jobs run at the same time."),
 ) -> None:
     """Recompute windows and daily values of patients whose beats changed (runs until stopped)."""
+    from api.worker.runner import job_status, run_until_idle, run_worker  # loads the analysis stack
+
     settings = load_settings()
     with database(settings) as conninfo:
         migrate.upgrade(conninfo)
