@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from analysis.windows import COLUMNS
 from api.export.beats import BeatChunk
 
 TS = pa.timestamp("ms", tz="UTC")
@@ -27,24 +28,9 @@ BEATS_SCHEMA = pa.schema(
     ]
 )
 
-MARKER_COLUMNS: tuple[str, ...] = (
-    "n_beats",
-    "artifact_share",
-    "mean_nn_ms",
-    "mean_hr_bpm",
-    "sdnn_ms",
-    "rmssd_ms",
-    "ln_rmssd",
-    "pnn50_pct",
-    "sd1_ms",
-    "sd2_ms",
-    "sd1_sd2",
-    "lf_ms2",
-    "hf_ms2",
-    "lf_hf",
-    "dfa_alpha1",
-    "sampen",
-    "stress_index",
+#: The marker columns of ``analysis.compute_windows`` (and ``hrv_windows``), in their order.
+MARKER_COLUMNS: tuple[str, ...] = tuple(
+    c for c in COLUMNS if c not in ("window_start_s", "quality")
 )
 
 WINDOWS_SCHEMA = pa.schema(

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from analysis import compute_windows_timed
+from analysis import COLUMNS, compute_windows_timed
 from analysis.bounds import DEFAULT_WINDOW_S, GAP_MAX_S
 from analysis.quality import split_quality
 from api.db.queries import q
@@ -41,23 +41,8 @@ SEGMENT_GAP: Final[timedelta] = timedelta(seconds=GAP_MAX_S)
 SEGMENT_SEARCH: Final[timedelta] = timedelta(hours=12)
 
 #: Marker columns copied from ``analysis.compute_windows_timed`` into ``hrv_windows``, in order.
-MARKER_COLUMNS: Final[tuple[str, ...]] = (
-    "artifact_share",
-    "mean_nn_ms",
-    "mean_hr_bpm",
-    "sdnn_ms",
-    "rmssd_ms",
-    "ln_rmssd",
-    "pnn50_pct",
-    "sd1_ms",
-    "sd2_ms",
-    "sd1_sd2",
-    "lf_ms2",
-    "hf_ms2",
-    "lf_hf",
-    "dfa_alpha1",
-    "sampen",
-    "stress_index",
+MARKER_COLUMNS: Final[tuple[str, ...]] = tuple(
+    c for c in COLUMNS if c not in ("window_start_s", "n_beats", "quality")
 )
 
 

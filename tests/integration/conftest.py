@@ -1,4 +1,4 @@
-"""Fixtures for the accounts/records API tests: the real app on a fresh migrated database.
+"""Fixtures shared by the API integration tests (accounts, authorization): the real app on a fresh database.
 
 ``api`` runs the app's lifespan (real pool) and talks to it through httpx's ASGI transport from a
 fixed client address; helpers create accounts directly in the database and log in over HTTP.
