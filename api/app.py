@@ -90,6 +90,10 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
         description="Heartbeats from consumer chest straps to HRV trends beside therapy sessions. "
         "Not a medical device.",
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN, which the dashboard's CSP (and an
+        # offline clinic) refuses; the schema stays at /openapi.json and docs/api.md describes the API.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     _install_error_handlers(app)

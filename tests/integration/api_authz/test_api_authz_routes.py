@@ -106,9 +106,6 @@ ROUTES: dict[tuple[str, str], Case] = {
     # public and documentation
     ("GET", "/healthz"): Case(PUBLIC),
     ("GET", "/openapi.json"): Case(PUBLIC),
-    ("GET", "/docs"): Case(PUBLIC),
-    ("GET", "/docs/oauth2-redirect"): Case(PUBLIC),
-    ("GET", "/redoc"): Case(PUBLIC),
     ("GET", "/"): Case(PUBLIC),
     ("GET", "/static/{path}"): Case(PUBLIC, ok=frozenset({200, 404})),
     ("GET", "/static/{path:path}"): Case(PUBLIC, ok=frozenset({200, 404})),
