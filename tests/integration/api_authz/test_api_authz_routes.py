@@ -25,7 +25,7 @@ from starlette.routing import Mount, Route
 
 from api.auth.deps import current_user, require_device
 
-from .conftest import PASSWORD, Api
+from ..conftest import PASSWORD, Api
 
 # --- who is calling ---------------------------------------------------------------------------
 ACTORS = (
@@ -239,7 +239,7 @@ class World:
         self.ids["device_a"] = uuid.UUID(r.json()["device_id"])
 
     async def _as(self, actor: str) -> Any:
-        from .conftest import Account
+        from ..conftest import Account
 
         return Account(self.ids[actor], self.emails[actor], "therapist", self.headers[actor])
 

@@ -12,7 +12,7 @@ import jwt
 
 from api.auth.tokens import issue_access_token
 
-from .conftest import PASSWORD, Api
+from ..conftest import PASSWORD, Api
 
 
 async def test_login_gives_a_bearer_token_that_identifies_the_account(api: Api) -> None:

@@ -6,7 +6,7 @@ import hashlib
 import re
 import uuid
 
-from .conftest import PASSWORD, Api
+from ..conftest import PASSWORD, Api
 
 
 async def test_patients_get_random_pseudonyms_and_belong_to_their_therapist(api: Api) -> None:
