@@ -7,7 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SOMATRACE_DATA_DIR=/var/lib/somatrace
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY collector ./collector
 COPY analysis ./analysis
 COPY api ./api
