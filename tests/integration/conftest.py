@@ -6,8 +6,12 @@ fixed client address; helpers create accounts directly in the database and log i
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +19,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import uvicorn
 from psycopg.rows import dict_row
 
 from api.app import create_app
@@ -92,3 +97,29 @@ async def api(db_url: str, tmp_path: Path) -> AsyncIterator[Api]:
         transport = httpx.ASGITransport(app=app, client=(CLIENT_ADDR, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Api(app, client, db_url)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve_in_thread(app: Any, *, start_timeout_s: float = 60.0) -> Iterator[str]:
+    """Run ``app`` under a real uvicorn server on a free loopback port; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -3,9 +3,6 @@ each role, a patient with a login and a device, for schemathesis to call with re
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,13 +11,14 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-import uvicorn
 from psycopg import sql
 
 from api.app import create_app
 from api.auth.passwords import hash_password
 from api.db.migrate import upgrade
 from api.settings import Settings
+
+from ..conftest import serve_in_thread
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "schemathesis-password"
@@ -31,12 +29,6 @@ class LiveServer:
     base_url: str
     patient_id: uuid.UUID
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _seed(base_url: str, db_url: str) -> LiveServer:
@@ -84,8 +76,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     db_url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    server: uvicorn.Server | None = None
-    thread: threading.Thread | None = None
     try:
         upgrade(db_url)
         data_dir: Path = tmp_path_factory.mktemp("schemathesis")
@@ -95,23 +85,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             data_dir=data_dir,
             worker_in_process=False,
         )
-        port = _free_port()
-        config = uvicorn.Config(
-            create_app(settings, db_url), host="127.0.0.1", port=port, log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 60
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail("uvicorn did not start")
-            time.sleep(0.05)
-        yield _seed(f"http://127.0.0.1:{port}", db_url)
+        with serve_in_thread(create_app(settings, db_url)) as url:
+            yield _seed(url, db_url)
     finally:
-        if server is not None and thread is not None:
-            server.should_exit = True
-            thread.join(timeout=30)
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))

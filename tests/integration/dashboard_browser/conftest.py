@@ -5,8 +5,6 @@ that record every console error."""
 from __future__ import annotations
 
 import concurrent.futures
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,7 +18,6 @@ import httpx
 import numpy as np
 import psycopg
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 from psycopg import sql
 from psycopg.rows import dict_row
@@ -31,6 +28,8 @@ from api.auth.passwords import hash_password
 from api.db.migrate import upgrade
 from api.settings import Settings
 from api.worker.runner import run_until_idle
+
+from ..conftest import serve_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -83,12 +82,6 @@ class Dashboard:
             r = http.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
             r.raise_for_status()
             return r.json() if r.content else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _simulate(now: datetime) -> SimulatedPatient:
@@ -215,8 +208,6 @@ def dashboard(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     db_url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    server: uvicorn.Server | None = None
-    thread: threading.Thread | None = None
     try:
         upgrade(db_url)
         settings = Settings(
@@ -225,23 +216,9 @@ def dashboard(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
             data_dir=tmp_path_factory.mktemp("dashboard"),
             worker_in_process=False,
         )
-        port = _free_port()
-        config = uvicorn.Config(
-            create_app(settings, db_url), host="127.0.0.1", port=port, log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 60
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail("uvicorn did not start")
-            time.sleep(0.05)
-        yield _seed(f"http://127.0.0.1:{port}", db_url)
+        with serve_in_thread(create_app(settings, db_url)) as url:
+            yield _seed(url, db_url)
     finally:
-        if server is not None and thread is not None:
-            server.should_exit = True
-            thread.join(timeout=30)
         with psycopg.connect(pg_admin_url, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))

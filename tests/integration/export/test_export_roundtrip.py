@@ -6,26 +6,23 @@ from __future__ import annotations
 import io
 import json
 import math
-import socket
 import subprocess
 import sys
-import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-import uvicorn
 from fhir.resources.R4B.bundle import Bundle
 
 from api.app import create_app
 from api.settings import Settings
+
+from ..conftest import serve_in_thread
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -335,12 +332,6 @@ async def test_data_dictionary_describes_every_column(world: Any) -> None:
     assert "Lipponen & Tarvainen" in md and "rr_ticks" in md
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server_url(export_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = Settings(
@@ -350,24 +341,8 @@ def server_url(export_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         worker_in_process=False,
         _env_file=None,
     )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, export_db_url), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(settings, export_db_url)) as url:
+        yield url
 
 
 def _export(
