@@ -14,7 +14,7 @@ from api.errors import InvalidInput
 #: Longest span one export may cover.
 MAX_EXPORT_SPAN = timedelta(days=3660)
 #: Most pseudonyms one request may name.
-MAX_PSEUDONYMS = 200
+MAX_PSEUDONYMS = 100
 
 
 class ExportFormat(StrEnum):

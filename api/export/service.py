@@ -10,7 +10,7 @@ import itertools
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -40,9 +40,6 @@ class ExportStats:
     complete: bool = False
 
 
-ProgressCallback = Callable[[int], None]
-
-
 def _days_from(first: datetime | None, moment: datetime | None) -> float | None:
     if first is None or moment is None:
         return None
@@ -62,13 +59,11 @@ class _Export:
         request: ExportRequest,
         patients: list[ExportPatient],
         stats: ExportStats,
-        progress: ProgressCallback | None,
     ) -> None:
         self.db = db
         self.request = request
         self.patients = patients
         self.stats = stats
-        self.progress = progress
         self.zip = ZipStream()
         self.created = datetime.now(UTC)
 
@@ -84,8 +79,6 @@ class _Export:
         async with self.db.connection() as conn:
             async for chunk in iter_beats(conn, patient.id, self.request.start, self.request.end):
                 self.stats.beats += len(chunk)
-                if self.progress is not None:
-                    self.progress(len(chunk))
                 yield chunk
 
     # --- tabular formats -------------------------------------------------------------------------
@@ -306,12 +299,10 @@ async def stream_export(
     request: ExportRequest,
     patients: list[ExportPatient],
     stats: ExportStats,
-    *,
-    progress: ProgressCallback | None = None,
 ) -> AsyncIterator[bytes]:
     """The export's zip archive, in pieces; ``stats`` fills in as it goes."""
     stats.patients = len(patients)
-    async for data in _Export(db, request, patients, stats, progress).run():
+    async for data in _Export(db, request, patients, stats).run():
         yield data
 
 

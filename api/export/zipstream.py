@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import zipfile
 from typing import IO, Any
 
@@ -65,9 +64,3 @@ class ZipStream:
         """Finish the archive (central directory) and return the last bytes."""
         self._zip.close()
         return self._sink.drain()
-
-    def __del__(self) -> None:  # pragma: no cover - only on abandoned streams
-        zf: Any = getattr(self, "_zip", None)
-        if zf is not None and zf.fp is not None:
-            with contextlib.suppress(ValueError, OSError):
-                zf.close()
