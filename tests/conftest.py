@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -50,14 +51,27 @@ def drop_database(admin_url: str, url: str) -> None:
         )
 
 
+@contextmanager
+def fresh_database(
+    admin_url: str, prefix: str = "somatrace_test", *, migrated: bool = False
+) -> Iterator[str]:
+    """A uniquely named database (with every migration applied when ``migrated``), dropped afterwards."""
+    url = create_database(admin_url, prefix)
+    try:
+        if migrated:
+            from api.db.migrate import upgrade
+
+            upgrade(url)
+        yield url
+    finally:
+        drop_database(admin_url, url)
+
+
 @pytest.fixture
 def empty_db_url(pg_admin_url: str) -> Iterator[str]:
     """A fresh database with no schema, dropped after the test."""
-    url = create_database(pg_admin_url)
-    try:
+    with fresh_database(pg_admin_url) as url:
         yield url
-    finally:
-        drop_database(pg_admin_url, url)
 
 
 @pytest.fixture

@@ -6,21 +6,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
-from psycopg import sql
 
 from api.app import create_app
 from api.auth.passwords import hash_password
-from api.db.migrate import upgrade
 from api.settings import Settings
 
+from ...conftest import fresh_database
 from ..conftest import serve_in_thread
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "schemathesis-password"
 
 
@@ -70,25 +67,16 @@ def _seed(base_url: str, db_url: str) -> LiveServer:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(
+    pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     """uvicorn serving the real app in a thread, on a database made for this module."""
-    name = f"somatrace_schemathesis_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    db_url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    try:
-        upgrade(db_url)
-        data_dir: Path = tmp_path_factory.mktemp("schemathesis")
+    with fresh_database(pg_admin_url, "somatrace_schemathesis", migrated=True) as db_url:
         settings = Settings(
             secret_key="schemathesis-signing-key-" + "z" * 32,
             database_url=db_url,
-            data_dir=data_dir,
+            data_dir=tmp_path_factory.mktemp("schemathesis"),
             worker_in_process=False,
         )
         with serve_in_thread(create_app(settings, db_url)) as url:
             yield _seed(url, db_url)
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )

@@ -19,16 +19,15 @@ import numpy as np
 import psycopg
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
-from psycopg import sql
 from psycopg.rows import dict_row
 
 from analysis.simulate import SimulatedPatient, simulate_patient
 from api.app import create_app
 from api.auth.passwords import hash_password
-from api.db.migrate import upgrade
 from api.settings import Settings
 from api.worker.runner import run_until_idle
 
+from ...conftest import fresh_database
 from ..conftest import serve_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
@@ -204,12 +203,7 @@ def _seed(base_url: str, db_url: str) -> Dashboard:
 @pytest.fixture(scope="module")
 def dashboard(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     """uvicorn serving the real app in a thread on a database seeded for this module."""
-    name = f"somatrace_dashboard_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    db_url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    try:
-        upgrade(db_url)
+    with fresh_database(pg_admin_url, "somatrace_dashboard", migrated=True) as db_url:
         settings = Settings(
             secret_key="dashboard-browser-signing-key-" + "k" * 32,
             database_url=db_url,
@@ -218,11 +212,6 @@ def dashboard(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
         )
         with serve_in_thread(create_app(settings, db_url)) as url:
             yield _seed(url, db_url)
-    finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,12 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import numpy as np
 import psycopg
 import pytest
 import pytest_asyncio
-from psycopg import sql
 from psycopg.rows import dict_row
 
 from analysis.simulate import simulate_rr
@@ -28,6 +26,8 @@ from api.app import create_app
 from api.auth.passwords import hash_password
 from api.settings import Settings
 from api.worker.runner import run_until_idle
+
+from ...conftest import fresh_database
 
 PASSWORD = "export test password"
 #: Recording start: a 5-minute boundary, so clock-aligned windows and file-aligned windows coincide.
@@ -125,20 +125,8 @@ async def _ingest(
 @pytest.fixture(scope="module")
 def export_db_url(pg_admin_url: str) -> Iterator[str]:
     """One migrated database for the whole module (building the world takes a while)."""
-    from api.db.migrate import upgrade
-
-    name = f"somatrace_export_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = urlunsplit(urlsplit(pg_admin_url)._replace(path="/" + name))
-    upgrade(url)
-    try:
+    with fresh_database(pg_admin_url, "somatrace_export", migrated=True) as url:
         yield url
-    finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
