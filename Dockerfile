@@ -11,6 +11,7 @@ COPY pyproject.toml README.md LICENSE ./
 COPY collector ./collector
 COPY analysis ./analysis
 COPY api ./api
+COPY somatrace ./somatrace
 RUN pip install . \
     && useradd --system --home-dir /var/lib/somatrace --create-home somatrace
 

@@ -1,7 +1,7 @@
 """``somatrace analyze``: windowed HRV markers of an RR (or ECG) file, for researchers.
 
 The only module of ``analysis`` that touches files: it reads, calls ``analysis.windows`` and writes
-CSV, JSON or Parquet. Errors are typed (``AnalysisError``); ``api.cli`` prints them as one line.
+CSV, JSON or Parquet. Errors are typed (``AnalysisError``); ``somatrace.cli`` prints them as one line.
 """
 
 from __future__ import annotations

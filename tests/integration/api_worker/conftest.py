@@ -16,10 +16,10 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from analysis.simulate import SimulatedPatient, simulate_patient
 from api.app import create_app
 from api.auth.tokens import issue_access_token
 from api.settings import Settings
+from somatrace.demo.story import SimulatedPatient, simulate_patient
 
 SECRET = "w" * 48
 #: Six days of night + morning wear, one medicine session on day 4 (baseline days 0-3).

@@ -86,7 +86,7 @@ async def test_cli_status_and_once(
 ) -> None:
     await _ingest(client, world, 1_000)
     env = {**os.environ, "SOMATRACE_DATABASE_URL": db_url, "SOMATRACE_DATA_DIR": str(tmp_path)}
-    cli = [sys.executable, "-m", "api.cli", "worker"]
+    cli = [sys.executable, "-m", "somatrace.cli", "worker"]
     before = subprocess.run([*cli, "--status"], env=env, capture_output=True, text=True, check=True)
     assert json.loads(before.stdout)["counts"] == {"todo": 1}
     once = subprocess.run([*cli, "--once"], env=env, capture_output=True, text=True, check=False)

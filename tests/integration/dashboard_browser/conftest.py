@@ -21,11 +21,11 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 from psycopg.rows import dict_row
 
-from analysis.simulate import SimulatedPatient, simulate_patient
 from api.app import create_app
 from api.auth.passwords import hash_password
 from api.settings import Settings
 from api.worker.runner import run_until_idle
+from somatrace.demo.story import SimulatedPatient, simulate_patient
 
 from ...conftest import fresh_database
 from ..conftest import serve_in_thread

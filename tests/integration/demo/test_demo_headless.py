@@ -9,12 +9,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from api.demo.accounts import PATIENTS, THERAPIST
+from somatrace.demo.accounts import PATIENTS, THERAPIST
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +32,11 @@ SUMMARY_LINE = re.compile(
 
 
 DATA_DIR_LINE = re.compile(r"Starting the embedded PostgreSQL in (\S+) ")
+#: Longest wait for the demo to print its URL, in seconds.
+URL_TIMEOUT_S = 900
+#: A minimal environment, as a service manager gives; sbin holds the ``useradd`` that the embedded
+#: PostgreSQL runs (as root) on its first start on a machine.
+DEMO_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 class DemoProcess:
@@ -43,7 +49,7 @@ class DemoProcess:
             stderr=subprocess.STDOUT,
             text=True,
             cwd=tmp_path,
-            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200", "TERM": "dumb"},
+            env={"PATH": DEMO_PATH, "HOME": str(tmp_path), "COLUMNS": "200", "TERM": "dumb"},
         )
         self.lines: list[str] = []
         self.url_seen = threading.Event()
@@ -62,7 +68,15 @@ class DemoProcess:
         return "".join(self.lines)
 
     def url(self) -> str:
-        assert self.url_seen.wait(timeout=900), self.output[-3000:]
+        """The demo's URL once printed; fails at once when the demo exits before printing it."""
+        deadline = time.monotonic() + URL_TIMEOUT_S
+        while not self.url_seen.wait(timeout=1.0):
+            if self.proc.poll() is not None:
+                self.reader.join(timeout=10)
+                if self.url_seen.is_set():
+                    break
+                pytest.fail(f"demo exited with {self.proc.returncode}:\n{self.output[-3000:]}")
+            assert time.monotonic() < deadline, self.output[-3000:]
         return next(m.group(1) for line in self.lines if (m := URL_LINE.search(line)))
 
     def data_dir(self) -> Path:
@@ -95,39 +109,10 @@ def test_demo_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
 
 
 def test_demo_headless_serves_seeded_data_and_live_beats(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            str(SOMATRACE),
-            "demo",
-            "--headless",
-            "--duration",
-            str(DURATION_S),
-            "--port",
-            "0",
-            "--days",
-            str(DAYS),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200", "TERM": "dumb"},
-    )
-    lines: list[str] = []
-    url_seen = threading.Event()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if URL_LINE.search(line):
-                url_seen.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    demo = DemoProcess(tmp_path, "--headless", "--duration", str(DURATION_S))
+    proc = demo.proc
     try:
-        assert url_seen.wait(timeout=900), "".join(lines[-40:])
-        url = next(m.group(1) for line in lines if (m := URL_LINE.search(line)))
+        url = demo.url()
         with httpx.Client(base_url=url, timeout=30) as http:
             page = http.get("/")
             assert (
@@ -148,13 +133,12 @@ def test_demo_headless_serves_seeded_data_and_live_beats(tmp_path: Path) -> None
                 kinds = [s["kind"] for s in timeline["sessions"]]
                 assert kinds.count("medicine") == 2 and kinds.count("integration") >= 1
                 assert any(d["ln_rmssd"] is not None for d in timeline["daily"]), p["display_name"]
-        proc.wait(timeout=DURATION_S + 300)
+        demo.finish(timeout_s=DURATION_S + 300)
     finally:
         if proc.poll() is None:
             proc.terminate()
-            proc.wait(timeout=60)
-        reader.join(timeout=10)
-    output = "".join(lines)
+        demo.finish(timeout_s=60)
+    output = demo.output
     assert proc.returncode == 0, output[-3000:]
     summary = SUMMARY_LINE.search(output)
     assert summary is not None, output[-3000:]

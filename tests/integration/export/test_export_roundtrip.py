@@ -158,7 +158,7 @@ async def test_kubios_text_reanalysed_gives_the_exported_windows(
         [
             sys.executable,
             "-c",
-            "from api.cli import main; main()",
+            "from somatrace.cli import main; main()",
             "analyze",
             str(rr_file),
             "--out",
@@ -352,7 +352,7 @@ def _export(
         [
             sys.executable,
             "-c",
-            "from api.cli import main; main()",
+            "from somatrace.cli import main; main()",
             "export",
             "--server",
             server_url,

@@ -16,7 +16,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-CLI = [sys.executable, "-c", "from api.cli import main; main()"]
+CLI = [sys.executable, "-c", "from somatrace.cli import main; main()"]
 
 
 def _run(

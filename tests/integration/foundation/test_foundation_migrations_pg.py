@@ -74,7 +74,7 @@ def test_beats_are_unique_per_device_and_time(db_url: str) -> None:
 
 def test_concurrent_upgrades_leave_one_consistent_schema(empty_db_url: str) -> None:
     env = {**os.environ, "SOMATRACE_DATABASE_URL": empty_db_url}
-    cmd = [sys.executable, "-c", "from api.cli import main; main()", "db", "upgrade"]
+    cmd = [sys.executable, "-c", "from somatrace.cli import main; main()", "db", "upgrade"]
     procs = [
         subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(4)

@@ -19,7 +19,7 @@ from analysis.cli import AnalyzeUsageError
 from analysis.ecg import ecg_to_rr
 from analysis.rrfile import RRFileError
 from analysis.simulate import simulate_rr
-from api.cli import app
+from somatrace.cli import app
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SOMATRACE = Path(sys.executable).with_name("somatrace")

@@ -11,12 +11,8 @@ from numpy.typing import NDArray
 from scipy.signal import welch
 
 from analysis.errors import AnalysisError
-from analysis.simulate import (
-    SimulatedPatient,
-    SimulationError,
-    simulate_patient,
-    simulate_rr,
-)
+from analysis.simulate import SimulationError, simulate_rr
+from somatrace.demo.story import SimulatedPatient, simulate_patient
 
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -15,7 +15,6 @@ from scipy import stats
 
 from analysis import compute_windows_timed
 from analysis.errors import AnalysisError
-from analysis.simulate import SimSession, simulate_patient
 from analysis.trends import (
     DAILY_COLUMNS,
     Baseline,
@@ -31,6 +30,7 @@ from analysis.trends import (
     rolling_mean_7d,
     session_change,
 )
+from somatrace.demo.story import SimSession, simulate_patient
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

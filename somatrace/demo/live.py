@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Final
 
 from analysis.simulate import simulate_rr
-from api.demo.errors import DemoError
 from collector.ble import StrapClient
 from collector.emulation.hrm import rr_ms_to_ticks
 from collector.emulation.radio import VirtualRadio
@@ -19,6 +18,7 @@ from collector.emulation.strap import EmulatedStrap
 from collector.recorder import Recorder, RecordingSummary
 from collector.spool import Spool
 from collector.uploader import Uploader
+from somatrace.demo.errors import DemoError
 
 logger = logging.getLogger(__name__)
 

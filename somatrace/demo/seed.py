@@ -22,10 +22,11 @@ import numpy as np
 import psycopg
 from psycopg.rows import dict_row
 
-from analysis.simulate import SimulatedPatient, simulate_patient
 from api.auth.passwords import hash_password
 from api.db.queries import q
-from api.demo.accounts import (
+from api.ingest import MAX_BEATS_PER_BATCH, BeatBatch, DeviceRef, StrapInfo, store_batch
+from api.worker.runner import JobStatus, job_status, run_until_idle, run_until_idle_async
+from somatrace.demo.accounts import (
     ADMIN,
     DEMO_DAYS,
     MIN_DEMO_DAYS,
@@ -36,9 +37,8 @@ from api.demo.accounts import (
     DemoPatient,
     medicine_days,
 )
-from api.demo.errors import DemoError
-from api.ingest import MAX_BEATS_PER_BATCH, BeatBatch, DeviceRef, StrapInfo, store_batch
-from api.worker.runner import JobStatus, job_status, run_until_idle, run_until_idle_async
+from somatrace.demo.errors import DemoError
+from somatrace.demo.story import SimulatedPatient, simulate_patient
 
 logger = logging.getLogger(__name__)
 

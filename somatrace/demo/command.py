@@ -1,4 +1,4 @@
-"""``somatrace demo``: the command-line face of ``api.demo.runner`` (which loads only when it runs)."""
+"""``somatrace demo``: the command-line face of ``somatrace.demo.runner`` (which loads only when it runs)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from api.demo.accounts import DEMO_DAYS, MIN_DEMO_DAYS
+from somatrace.demo.accounts import DEMO_DAYS, MIN_DEMO_DAYS
 
 #: Default port of the demo server (``serve`` uses 8000; the demo may run beside it).
 DEFAULT_DEMO_PORT = 8765
@@ -39,7 +39,7 @@ def demo(
     """Start a self-contained demo: three simulated patients, the dashboard and a live strap."""
     if headless and duration is None:
         raise typer.BadParameter("--headless needs --duration N", param_hint="--duration")
-    from api.demo.runner import StoppedEarly, run_demo
+    from somatrace.demo.runner import StoppedEarly, run_demo
 
     console = Console()
     try:

@@ -13,9 +13,9 @@ import typer
 from rich.console import Console
 
 from analysis.errors import AnalysisError
-from api import __version__
 from api.errors import SomatraceError
 from collector.errors import CollectorError
+from somatrace import __version__
 
 app = typer.Typer(
     name="somatrace",
@@ -56,12 +56,12 @@ def _register_all() -> None:
     """Each package adds its own commands; the order here is the order of ``--help``."""
     from analysis import cli as analysis_commands
     from api.commands import db as db_commands
-    from api.commands import demo as demo_commands
     from api.commands import export as export_commands
     from api.commands import serve as serve_commands
     from api.commands import user as user_commands
     from api.commands import worker as worker_commands
     from collector import cli as collector_commands
+    from somatrace.demo import command as demo_commands
 
     registrars: list[Callable[[typer.Typer], None]] = [
         db_commands.register,

@@ -1,5 +1,5 @@
 """The one-command demo: demo accounts, six weeks of simulated patients seeded through the real
 ingest path and worker, and a live emulated strap streaming through the collector into one patient.
 
-Starting the database and the server is ``api.demo.runner``; the command is ``api.commands.demo``.
+Starting the database and the server is ``somatrace.demo.runner``; the command is ``somatrace.demo.command``.
 """

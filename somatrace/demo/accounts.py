@@ -18,7 +18,7 @@ class DemoLogin:
 
 @dataclass(frozen=True)
 class DemoPatient:
-    """One simulated patient: the ``analysis.simulate.simulate_patient`` arguments and a login."""
+    """One simulated patient: the ``somatrace.demo.story.simulate_patient`` arguments and a login."""
 
     display_name: str
     timezone: str

@@ -1,7 +1,7 @@
 """Runs the demo: embedded PostgreSQL, demo accounts, six weeks of simulated patients computed by the
 real worker, the API and dashboard, and a live emulated strap streaming into one patient.
 
-Seeding and the live stream are ``api.demo.seed`` and ``api.demo.live``; the command is ``api.commands.demo``.
+Seeding and the live stream are ``somatrace.demo.seed`` and ``somatrace.demo.live``; the command is ``somatrace.demo.command``.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from rich.table import Table
 from api.app import create_app
 from api.db import migrate
 from api.db.runtime import database
-from api.demo import seed as demo_seed
-from api.demo.accounts import DEMO_DAYS, all_logins
-from api.demo.errors import DemoError
-from api.demo.live import LiveStream
 from api.settings import Settings
 from api.worker.runner import InProcessWorker
+from somatrace.demo import seed as demo_seed
+from somatrace.demo.accounts import DEMO_DAYS, all_logins
+from somatrace.demo.errors import DemoError
+from somatrace.demo.live import LiveStream
 
 logger = logging.getLogger(__name__)
 
