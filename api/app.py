@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,7 +13,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from api import __version__
 from api.db.pool import RETRY_AFTER_DOWN_S, Database
@@ -32,13 +32,35 @@ logger = logging.getLogger(__name__)
 __all__ = ["create_app", "error_body"]
 
 
-def allowed_methods(app: FastAPI, request: Request) -> list[str]:
-    """Every method some route serves at the request's path (FastAPI keeps one route per method)."""
+#: A path parameter in an OpenAPI path template (``{patient_id}``).
+_PARAM = re.compile(r"\{[^}/]+\}")
+_HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    literal = _PARAM.split(template)
+    return re.compile("^" + "[^/]+".join(re.escape(part) for part in literal) + "$")
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the app serves at ``path``, from its OpenAPI operations (FastAPI keeps one route
+    per method, so the 405 of the first matching route would name only its own)."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "method_table", None
+    )
+    if table is None:
+        table = [
+            (
+                _template_pattern(template),
+                frozenset(m.upper() for m in operations if m.upper() in _HTTP_METHODS),
+            )
+            for template, operations in app.openapi().get("paths", {}).items()
+        ]
+        app.state.method_table = table
     methods: set[str] = set()
-    for route in app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
-            methods.update(route_methods)  # FULL or PARTIAL (path matches, method differs)
+    for pattern, operation_methods in table:
+        if pattern.match(path):
+            methods |= operation_methods
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
@@ -83,7 +105,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         fields: dict[str, Any] = {}
         if exc.status_code == 405:
-            allowed = allowed_methods(app, request)
+            allowed = allowed_methods(app, request.url.path)
             headers["Allow"] = ", ".join(allowed)
             fields["allowed"] = allowed
         return JSONResponse(
