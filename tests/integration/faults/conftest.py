@@ -111,7 +111,9 @@ def body_end_ms(body: dict) -> int:
 class WorkerProcess:
     """``somatrace worker`` as a real child process (so it can be killed with SIGKILL)."""
 
-    def __init__(self, url: str, data_dir: Path, log: Path, *, heartbeat_s: float, stalled_s: float):
+    def __init__(
+        self, url: str, data_dir: Path, log: Path, *, heartbeat_s: float, stalled_s: float
+    ):
         env = {
             **os.environ,
             "SOMATRACE_DATABASE_URL": url,

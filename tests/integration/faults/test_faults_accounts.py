@@ -31,6 +31,7 @@ async def test_weak_passwords_are_refused_where_accounts_are_made(
     admin = await api.account("admin")
     therapist = await api.account("therapist")
     pid = await api.patient(therapist)
+
     def pw(address: str) -> str:
         return password.format(email=address, local=address.split("@")[0])
 
@@ -49,14 +50,20 @@ async def test_weak_passwords_are_refused_where_accounts_are_made(
         error = r.json()["error"]
         assert error["code"] == "weak_password"
         assert error["fields"]["errors"][0]["loc"] == ["body", "password"]
-    assert not api.sql("SELECT 1 FROM users WHERE email IN (%(a)s, %(b)s)", {"a": email, "b": "p" + email})
+    assert not api.sql(
+        "SELECT 1 FROM users WHERE email IN (%(a)s, %(b)s)", {"a": email, "b": "p" + email}
+    )
 
 
 async def test_a_strong_password_is_accepted(api: Api) -> None:
     admin = await api.account("admin")
     r = await api.client.post(
         "/v1/users",
-        json={"email": "erin@example.org", "password": "lantern-orbit-47-basil", "role": "researcher"},
+        json={
+            "email": "erin@example.org",
+            "password": "lantern-orbit-47-basil",
+            "role": "researcher",
+        },
         headers=admin.headers,
     )
     assert r.status_code == 201, r.text
@@ -76,7 +83,10 @@ async def test_research_pseudonyms_cannot_be_linked_from_clinic_or_admin_pages(a
         patients.append(pid)
         login = await api.client.post(
             f"/v1/patients/{pid}/account",
-            json={"email": f"person{i}-{uuid.uuid4().hex[:4]}@example.org", "password": "maple-drift-93-quartz"},
+            json={
+                "email": f"person{i}-{uuid.uuid4().hex[:4]}@example.org",
+                "password": "maple-drift-93-quartz",
+            },
             headers=therapist.headers,
         )
         assert login.status_code == 201, login.text

@@ -50,9 +50,7 @@ async def test_data_routes_refuse_dates_outside_1970_2100(
 ) -> None:
     therapist = await api.account("therapist")
     pid = await api.patient(therapist)
-    r = await api.client.get(
-        f"/v1/patients/{pid}/{route}", params=query, headers=therapist.headers
-    )
+    r = await api.client.get(f"/v1/patients/{pid}/{route}", params=query, headers=therapist.headers)
     error = assert_envelope(r, 422, "invalid_input")
     assert "1970" in str(error["fields"]["errors"])
 

@@ -181,5 +181,9 @@ async def test_a_trusted_proxy_forwards_the_client_address_and_https(
         )
     assert r.status_code == 401
     assert "strict-transport-security" in r.headers  # the proxy said the client used HTTPS
-    [row] = [x for x in api.audit_rows(action="login_failed") if x["detail"]["email"] == "ghost@example.org"]
+    [row] = [
+        x
+        for x in api.audit_rows(action="login_failed")
+        if x["detail"]["email"] == "ghost@example.org"
+    ]
     assert row["client_addr"] == "203.0.113.50"

@@ -17,7 +17,16 @@ from api.app import create_app
 from api.auth.passwords import hash_password
 
 from ..conftest import serve_in_thread
-from .conftest import T0_MS, Device, beats_body, body_end_ms, new_device, settings_for, sql, wait_for
+from .conftest import (
+    T0_MS,
+    Device,
+    beats_body,
+    body_end_ms,
+    new_device,
+    settings_for,
+    sql,
+    wait_for,
+)
 from .private_pg import PrivatePostgres
 
 DEVICES = 12
@@ -46,7 +55,9 @@ def served(private_pg: PrivatePostgres, tmp_path_factory: pytest.TempPathFactory
         yield url
 
 
-def _device_loop(url: str, device: Device, seen: Observed, stop: threading.Event, seed: int) -> None:
+def _device_loop(
+    url: str, device: Device, seen: Observed, stop: threading.Event, seed: int
+) -> None:
     t_ms = T0_MS + seed * 10_000_000
     pending: dict | None = None
     with httpx.Client(base_url=url, timeout=10) as http:
@@ -73,7 +84,9 @@ def _device_loop(url: str, device: Device, seen: Observed, stop: threading.Event
             time.sleep(0.2)
 
 
-def _reader_loop(url: str, headers: dict[str, str], pid: uuid.UUID, seen: Observed, stop: threading.Event) -> None:
+def _reader_loop(
+    url: str, headers: dict[str, str], pid: uuid.UUID, seen: Observed, stop: threading.Event
+) -> None:
     with httpx.Client(base_url=url, timeout=10) as http:
         while not stop.is_set():
             for path, kw in (
@@ -165,6 +178,8 @@ def test_requests_during_an_outage_answer_503_at_once_and_nothing_acknowledged_i
     acknowledged = sum(len(b["beats"]) for b in seen.acknowledged.values())
     assert acknowledged > 0
     wait_for(lambda: stored() == acknowledged, 10, "stored beats to equal acknowledged ones")
-    print(f"acknowledged {acknowledged} beats in {len(seen.acknowledged)} batches, stored {stored()}")
+    print(
+        f"acknowledged {acknowledged} beats in {len(seen.acknowledged)} batches, stored {stored()}"
+    )
     batches = sql(private_pg.url, "SELECT batch_id FROM ingest_batches")
     assert {uuid.UUID(str(b["batch_id"])) for b in batches} == set(seen.acknowledged)

@@ -65,8 +65,7 @@ def windows_until(url: str, device: Device) -> int:
 def jobs(url: str, device: Device) -> list[dict[str, object]]:
     return sql(
         url,
-        "SELECT id, status::text AS status FROM procrastinate_jobs "
-        "WHERE lock = %s ORDER BY id",
+        "SELECT id, status::text AS status FROM procrastinate_jobs WHERE lock = %s ORDER BY id",
         (f"recompute:{device.patient_id}",),
     )
 
@@ -87,7 +86,11 @@ def test_a_worker_killed_mid_job_does_not_stop_the_patients_analysis(
     blocker = psycopg.connect(private_pg.url)
     blocker.execute("LOCK TABLE hrv_windows IN ACCESS EXCLUSIVE MODE")
     worker = WorkerProcess(
-        private_pg.url, tmp_path, tmp_path / "worker1.log", heartbeat_s=HEARTBEAT_S, stalled_s=STALLED_S
+        private_pg.url,
+        tmp_path,
+        tmp_path / "worker1.log",
+        heartbeat_s=HEARTBEAT_S,
+        stalled_s=STALLED_S,
     )
     try:
         wait_for(
@@ -110,13 +113,22 @@ def test_a_worker_killed_mid_job_does_not_stop_the_patients_analysis(
     assert report["stalled"][0]["blocked_jobs"] == 1
 
     again = WorkerProcess(
-        private_pg.url, tmp_path, tmp_path / "worker2.log", heartbeat_s=HEARTBEAT_S, stalled_s=STALLED_S
+        private_pg.url,
+        tmp_path,
+        tmp_path / "worker2.log",
+        heartbeat_s=HEARTBEAT_S,
+        stalled_s=STALLED_S,
     )
     try:
         wait_for(
-            lambda: windows_until(private_pg.url, device) >= body_end_ms(second) - 300_000
-            and not sql(private_pg.url, "SELECT 1 FROM analysis_dirty WHERE patient_id = %s",
-                        (device.patient_id,)),
+            lambda: (
+                windows_until(private_pg.url, device) >= body_end_ms(second) - 300_000
+                and not sql(
+                    private_pg.url,
+                    "SELECT 1 FROM analysis_dirty WHERE patient_id = %s",
+                    (device.patient_id,),
+                )
+            ),
             90,
             "windows of both uploads after the restart",
         )
@@ -132,14 +144,16 @@ def test_the_worker_rides_out_a_database_outage(
 ) -> None:
     device = new_device(private_pg.url)
     worker = WorkerProcess(
-        private_pg.url, tmp_path, tmp_path / "worker.log", heartbeat_s=HEARTBEAT_S, stalled_s=STALLED_S
+        private_pg.url,
+        tmp_path,
+        tmp_path / "worker.log",
+        heartbeat_s=HEARTBEAT_S,
+        stalled_s=STALLED_S,
     )
     try:
         first = beats_body(T0_MS + 86_400_000, 800)
         upload(api_url, device, first)
-        wait_for(
-            lambda: windows_until(private_pg.url, device) > 0, 90, "windows before the outage"
-        )
+        wait_for(lambda: windows_until(private_pg.url, device) > 0, 90, "windows before the outage")
         private_pg.stop()
         time.sleep(15)  # many heartbeats and listener reconnects fail meanwhile
         assert worker.alive(), worker.log.read_text()[-3000:]
