@@ -105,6 +105,7 @@ def _beats(_: World) -> dict[str, Any]:
 ROUTES: dict[tuple[str, str], Case] = {
     # public and documentation
     ("GET", "/healthz"): Case(PUBLIC),
+    ("GET", "/v1/wire"): Case(PUBLIC),
     ("GET", "/openapi.json"): Case(PUBLIC),
     ("GET", "/"): Case(PUBLIC),
     ("GET", "/static/{path}"): Case(PUBLIC, ok=frozenset({200, 404})),
