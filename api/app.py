@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import __version__
+from api import metrics as metrics_routes
 from api.db.pool import RETRY_AFTER_DOWN_S, Database
 from api.errors import SomatraceError, error_body
 from api.middleware import install_middleware
@@ -165,6 +166,7 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
     _install_error_handlers(app)
     install_middleware(app, settings)
     app.include_router(health.router)
+    app.include_router(metrics_routes.router)
     include_core_routers(app)
     app.include_router(dashboard.router)
     app.include_router(ingest_routes.router)

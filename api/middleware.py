@@ -243,11 +243,20 @@ class BodySizeLimitMiddleware:
 
 
 def install_middleware(app: FastAPI, settings: Settings | None = None) -> None:
-    """Add, from the inside out: the body limit, the catch-all error envelope, the security headers
-    (so 413s and 500s carry them too) and, outermost, forwarded headers of trusted proxies (so the
-    client address and HTTPS are known to everything inside)."""
+    """Add, from the inside out: the body limit, back-pressure on uploads, the catch-all error
+    envelope, metrics (which see every answer), the security headers (so 413s, 503s and 500s carry
+    them too) and, outermost, forwarded headers of trusted proxies (so the client address and HTTPS
+    are known to everything inside)."""
+    from api.admission import AdmissionMiddleware
+    from api.metrics import MetricsMiddleware
+
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(
+        AdmissionMiddleware,
+        max_in_flight=settings.ingest_max_in_flight if settings is not None else 16,
+    )
     app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     trusted = settings.trusted_proxies if settings is not None else []
     app.add_middleware(TrustedProxyMiddleware, trusted=trusted)

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
+import tempfile
 import threading
 from typing import Any, Final
 
 from fastapi import FastAPI
 
+from api.metrics import MULTIPROC_ENV
 from api.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -95,6 +98,9 @@ def run_workers(settings: Settings, conninfo: str, host: str, port: int, workers
 
     os.environ["SOMATRACE_DATABASE_URL"] = conninfo
     os.environ["SOMATRACE_WORKER_IN_PROCESS"] = "false"
+    # counters of all processes in one /metrics answer (prometheus-client multiprocess mode)
+    metrics_dir = tempfile.mkdtemp(prefix="somatrace-metrics-")
+    os.environ.setdefault(MULTIPROC_ENV, metrics_dir)
     in_process = settings.worker_in_process
     if in_process is None:
         in_process = settings.embedded
@@ -114,3 +120,4 @@ def run_workers(settings: Settings, conninfo: str, host: str, port: int, workers
     finally:
         if worker is not None:
             worker.stop()
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -85,6 +85,21 @@ def _copy_text(batch: BeatBatch) -> bytes:
     ).encode()
 
 
+class BatchIdReused(Conflict):
+    """A batch id arrived again with other content (409): answering "duplicates" would drop it."""
+
+    code = "batch_id_reused"
+
+
+def _same_content(row: dict[str, Any], batch: BeatBatch) -> bool:
+    """Whether a re-sent batch id carries what was stored under it (batches stored before the
+    fingerprint existed are compared by their beat count)."""
+    stored = row.get("content_sha256")
+    if stored is not None:
+        return bytes(stored) == batch.content_sha256
+    return int(row["accepted"]) + int(row["duplicates"]) == batch.n_beats
+
+
 #: NULL in COPY text format.
 _NULL: Final[str] = "\\N"
 
@@ -112,6 +127,8 @@ async def store_batch(
     ------
     Conflict
         The batch id was already used by another device.
+    BatchIdReused
+        The batch id was already used by this device for other beats or gaps.
     """
     strap = batch.strap or StrapInfo()
     origin = provenance or Provenance()
@@ -132,6 +149,7 @@ async def store_batch(
         "source": origin.source,
         "resolution_ms": origin.resolution_ms or STRAP_RESOLUTION_MS,
         "import_id": origin.import_id,
+        "content_sha256": batch.content_sha256,
         **defer_params(device.patient_id),
     }
     nested = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
@@ -143,6 +161,12 @@ async def store_batch(
             if row is None or row["device_id"] != device.device_id:
                 raise Conflict(
                     "this batch id was already used by another device", batch_id=str(batch.batch_id)
+                )
+            if not _same_content(row, batch):
+                raise BatchIdReused(
+                    "this batch id was already used for other beats; nothing of this batch was "
+                    "stored: send new beats under a new batch id",
+                    batch_id=str(batch.batch_id),
                 )
             return IngestResult(batch.batch_id, accepted=0, duplicates=batch.n_beats, replayed=True)
         created_stage = conn not in _STAGED

@@ -6,6 +6,7 @@ Storing a validated batch is left to ``api.ingest.storage``.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -14,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from api.errors import InvalidInput, PayloadTooLarge
+from api.errors import InvalidInput, MalformedRequest, PayloadTooLarge
 from wire import (
     MAX_BEATS_PER_BATCH,
     MAX_FUTURE_SKEW_MS,
@@ -50,6 +51,23 @@ class BeatBatch:
     @property
     def n_beats(self) -> int:
         return int(self.t_ms.shape[0])
+
+    @property
+    def content_sha256(self) -> bytes:
+        """SHA-256 of what the batch holds (beat times, RR values as sent, gaps; not strap info,
+        which may change between retries): a batch id sent again must carry the same."""
+        digest = hashlib.sha256(b"somatrace-batch-v1")
+        digest.update(np.ascontiguousarray(self.t_ms, dtype="<i8").tobytes())
+        digest.update(np.ascontiguousarray(self.rr_ticks, dtype="<i8").tobytes())
+        if self.rr_ms is not None:
+            digest.update(b"rr_ms")
+            digest.update(np.ascontiguousarray(self.rr_ms, dtype="<f8").tobytes())
+        if self.flags is not None:
+            digest.update(b"flags")
+            digest.update(np.ascontiguousarray(self.flags, dtype="<i2").tobytes())
+        digest.update(b"gaps")
+        digest.update(np.asarray(self.gaps_ms, dtype="<i8").reshape(-1).tobytes())
+        return digest.digest()
 
 
 class _Errors:
@@ -165,8 +183,6 @@ def _check_beat_values(
 
 
 def _parse_gaps(raw: object, now_ms: int, errors: _Errors) -> list[tuple[int, int]]:
-    if raw is None:
-        return []
     if not isinstance(raw, list):
         errors.add("gaps", None, "", "must be a list of {start_ms, end_ms}")
         return []
@@ -177,6 +193,7 @@ def _parse_gaps(raw: object, now_ms: int, errors: _Errors) -> list[tuple[int, in
             count=len(raw),
         )
     gaps: list[tuple[int, int]] = []
+    starts: dict[int, int] = {}
     for i, gap in enumerate(raw):
         if not isinstance(gap, dict):
             errors.add("gaps", i, "", "must be an object with start_ms and end_ms")
@@ -197,7 +214,10 @@ def _parse_gaps(raw: object, now_ms: int, errors: _Errors) -> list[tuple[int, in
             start, end = int(gap["start_ms"]), int(gap["end_ms"])
             if end < start:
                 errors.add("gaps", i, "end_ms", "ends before it starts", end)
+            elif start in starts:
+                errors.add("gaps", i, "start_ms", f"starts where gap {starts[start]} starts", start)
             else:
+                starts[start] = i
                 gaps.append((start, end))
     return gaps
 
@@ -225,6 +245,16 @@ def _parse_strap(raw: object, errors: _Errors) -> StrapInfo | None:
     return StrapInfo(battery_pct=battery, **texts)
 
 
+def _canonical_uuid(text: str) -> uuid.UUID | None:
+    """``text`` as a UUID when it is in the canonical form JSON Schema's ``uuid`` format means
+    (``uuid.UUID`` also takes braces, ``urn:uuid:`` and 32 bare digits)."""
+    try:
+        value = uuid.UUID(text)
+    except ValueError:
+        return None
+    return value if str(value) == text.lower() else None
+
+
 def parse_batch(body: bytes, *, now_ms: int) -> BeatBatch:
     """Parse and validate a ``POST /v1/ingest/beats`` body.
 
@@ -242,15 +272,19 @@ def parse_batch(body: bytes, *, now_ms: int) -> BeatBatch:
 
     Raises
     ------
+    MalformedRequest
+        The body is not JSON (400).
     InvalidInput
-        Naming each bad item (``fields["errors"]``: loc, index, field, reason, value).
+        Naming each bad item (``fields["errors"]``: loc, index, field, reason, value); the body
+        follows ``wire.BATCH_JSON_SCHEMA`` strictly (``beats`` required, a canonical UUID, no
+        ``null`` where the schema has none).
     PayloadTooLarge
         More than ``MAX_BEATS_PER_BATCH`` beats or ``MAX_GAPS_PER_BATCH`` gaps.
     """
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}") from None
+        raise MalformedRequest(f"the body is not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise InvalidInput("the body must be a JSON object with batch_id and beats")
     errors = _Errors()
@@ -259,14 +293,17 @@ def parse_batch(body: bytes, *, now_ms: int) -> BeatBatch:
     if not isinstance(raw_id, str):
         errors.add("batch_id", None, "", "must be a UUID string")
     else:
-        try:
-            batch_id = uuid.UUID(raw_id)
-        except ValueError:
-            errors.add("batch_id", None, "", "is not a UUID", raw_id[:64])
-    beats = doc.get("beats", [])
+        batch_id = _canonical_uuid(raw_id)
+        if batch_id is None:
+            errors.add(
+                "batch_id", None, "", "is not a UUID (8-4-4-4-12 hexadecimal digits)", raw_id[:64]
+            )
+    beats = doc.get("beats")
     t_ms = np.zeros(0, dtype=np.int64)
     rr_ticks = np.zeros(0, dtype=np.int64)
-    if not isinstance(beats, list):
+    if "beats" not in doc:
+        errors.add("beats", None, "", "is missing")
+    elif not isinstance(beats, list):
         errors.add("beats", None, "", "must be a list of {t_ms, rr_ticks}")
     else:
         if len(beats) > MAX_BEATS_PER_BATCH:
@@ -279,7 +316,7 @@ def parse_batch(body: bytes, *, now_ms: int) -> BeatBatch:
         if arrays is not None:
             t_ms, rr_ticks = arrays
             _check_beat_values(t_ms, rr_ticks, now_ms, errors)
-    gaps = _parse_gaps(doc.get("gaps"), now_ms, errors)
+    gaps = _parse_gaps(doc["gaps"], now_ms, errors) if "gaps" in doc else []
     strap = _parse_strap(doc.get("strap"), errors)
     errors.raise_if_any()
     assert batch_id is not None  # an absent or bad id was recorded as an error above

@@ -14,9 +14,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from api.auth.deps import Principal, get_db, require_device
+from api.errors import UnsupportedMediaType
 from api.ingest.storage import DeviceRef, store_batch
 from api.ingest.validation import parse_batch
-from api.routes.responses import errors
+from api.metrics import INGEST_BATCHES, INGEST_BEATS
+from api.routes.responses import ErrorBody, errors
 from wire import BATCH_JSON_SCHEMA
 
 router = APIRouter(prefix="/v1/ingest", tags=["ingest"])
@@ -40,18 +42,46 @@ class IngestResponse(BaseModel):
             "content": {"application/json": {"schema": BATCH_JSON_SCHEMA}},
         }
     },
-    responses=errors(401, 409, 413, 422),
+    responses={
+        **errors(401, 409, 413, 415, 422),
+        503: {
+            "model": ErrorBody,
+            "description": "Busy or database unavailable: send the same batch again after "
+            "Retry-After seconds",
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+        },
+    },
 )
 async def ingest_beats(
     request: Request, device: Principal = Depends(require_device)
 ) -> IngestResponse:
-    """Store a batch of beats for the token's patient: all of it, or none if an item is bad."""
+    """Store a batch of beats for the token's patient: all of it, or none if an item is bad.
+
+    The body is JSON (``Content-Type: application/json``, else 415). A batch id sent again with the
+    same beats is answered as duplicates; with other beats, 409. When the server is saturated or
+    the database is away, 503 with ``Retry-After``: nothing was stored, send it again later.
+    """
     assert device.device_id is not None and device.patient_id is not None
+    require_json(request)
     batch = parse_batch(await request.body(), now_ms=time.time_ns() // 1_000_000)
     async with get_db(request).connection() as conn:
         result = await store_batch(
             conn, DeviceRef(device_id=device.device_id, patient_id=device.patient_id), batch
         )
+    INGEST_BATCHES.inc()
+    INGEST_BEATS.labels("accepted").inc(result.accepted)
+    INGEST_BEATS.labels("duplicate").inc(result.duplicates)
     return IngestResponse(
         batch_id=result.batch_id, accepted=result.accepted, duplicates=result.duplicates
     )
+
+
+def require_json(request: Request) -> None:
+    """Refuse a body not sent as ``application/json`` (415); parameters such as charset may follow."""
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            "send the batch as JSON with Content-Type: application/json",
+            content_type=content_type[:100],
+        )

@@ -16,6 +16,7 @@ _DESCRIPTIONS = {
     404: "Not found (or not visible to the caller)",
     409: "Conflicts with what is stored",
     413: "Request body too large",
+    415: "The body's Content-Type is not one the endpoint takes",
     422: "Invalid input; fields.errors names each bad item",
     429: "Too many attempts; see Retry-After",
 }

@@ -7,16 +7,17 @@
 WITH device_lock AS (
     SELECT pg_advisory_xact_lock(hashtextextended(%(device_id)s::text, 7406)) AS locked
 )
-INSERT INTO ingest_batches (batch_id, device_id, accepted, duplicates, source, resolution_ms, import_id)
+INSERT INTO ingest_batches (batch_id, device_id, accepted, duplicates, source, resolution_ms, import_id,
+                            content_sha256)
 SELECT %(batch_id)s, %(device_id)s, 0, 0,
        coalesce(%(source)s::text, (SELECT source FROM devices WHERE id = %(device_id)s)),
-       %(resolution_ms)s, %(import_id)s
+       %(resolution_ms)s, %(import_id)s, %(content_sha256)s
 FROM device_lock
 ON CONFLICT (batch_id) DO NOTHING
 RETURNING batch_id
 
 -- name: ingest_get_batch
-SELECT device_id, accepted, duplicates FROM ingest_batches WHERE batch_id = %(batch_id)s
+SELECT device_id, accepted, duplicates, content_sha256 FROM ingest_batches WHERE batch_id = %(batch_id)s
 
 -- name: ingest_create_stage
 -- rr_ms: the source's own value where it is not a whole tick count (imports), else NULL; flags: extra
@@ -77,7 +78,13 @@ WITH inserted AS (
     SELECT %(patient_id)s, %(device_id)s,
            TIMESTAMPTZ 'epoch' + g.start_ms * INTERVAL '1 millisecond',
            TIMESTAMPTZ 'epoch' + g.end_ms * INTERVAL '1 millisecond'
-    FROM unnest(%(starts_ms)s::bigint[], %(ends_ms)s::bigint[]) AS g(start_ms, end_ms)
+    FROM (
+        -- one row per start (validation refuses duplicates; imports may merge them), so the upsert
+        -- never meets the same row twice
+        SELECT u.start_ms, max(u.end_ms) AS end_ms
+        FROM unnest(%(starts_ms)s::bigint[], %(ends_ms)s::bigint[]) AS u(start_ms, end_ms)
+        GROUP BY u.start_ms
+    ) g
     ON CONFLICT (device_id, start_at)
         DO UPDATE SET end_at = greatest(recording_gaps.end_at, excluded.end_at)
     RETURNING 1

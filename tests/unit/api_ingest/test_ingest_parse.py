@@ -7,7 +7,7 @@ import uuid
 import orjson
 import pytest
 
-from api.errors import InvalidInput, PayloadTooLarge
+from api.errors import InvalidInput, MalformedRequest, PayloadTooLarge
 from api.ingest.validation import MAX_REPORTED_ERRORS, parse_batch
 from wire import MAX_BEATS_PER_BATCH, MAX_FUTURE_SKEW_MS, RR_MAX_TICKS, RR_MIN_TICKS
 
@@ -131,8 +131,22 @@ def test_error_list_is_capped_but_total_counted() -> None:
         (b'{"beats": []}', "batch_id"),
         (b'{"batch_id": "nope", "beats": []}', "batch_id"),
         (b'{"batch_id": "' + str(uuid.uuid4()).encode() + b'", "beats": {}}', "beats"),
-        (b'{"batch_id": "' + str(uuid.uuid4()).encode() + b'", "gaps": [{"start_ms": 5}]}', "gaps"),
-        (b'{"batch_id": "' + str(uuid.uuid4()).encode() + b'", "strap": {"name": 7}}', "strap"),
+        (
+            b'{"batch_id": "'
+            + str(uuid.uuid4()).encode()
+            + b'", "gaps": [{"start_ms": 5}], "beats": []}',
+            "gaps",
+        ),
+        (
+            b'{"batch_id": "'
+            + str(uuid.uuid4()).encode()
+            + b'", "strap": {"name": 7}, "beats": []}',
+            "strap",
+        ),
+        (b'{"batch_id": "' + str(uuid.uuid4()).encode() + b'"}', "beats"),
+        (b'{"batch_id": "' + str(uuid.uuid4()).encode() + b'", "beats": [], "gaps": null}', "gaps"),
+        (b'{"batch_id": "' + uuid.uuid4().hex.encode() + b'", "beats": []}', "batch_id"),
+        (b'{"batch_id": "{' + str(uuid.uuid4()).encode() + b'}", "beats": []}', "batch_id"),
     ],
 )
 def test_envelope_errors(raw: bytes, loc0: str) -> None:
@@ -140,8 +154,42 @@ def test_envelope_errors(raw: bytes, loc0: str) -> None:
     assert errors[0]["loc"][0] == loc0  # type: ignore[index]
 
 
-def test_not_json_or_not_an_object() -> None:
+def test_not_json_is_malformed_and_not_an_object_is_invalid() -> None:
     huge = b'{"batch_id": "' + str(uuid.uuid4()).encode() + b'", "beats": [{"t_ms": 1e400}]}'
-    for raw in (b"{", b"[1, 2]", b"", huge):
-        with pytest.raises(InvalidInput):
+    for raw in (b"{", b"", huge):
+        with pytest.raises(MalformedRequest) as info:
             parse_batch(raw, now_ms=NOW_MS)
+        assert info.value.status == 400  # docs/api.md: 400 for a body that is not JSON
+    with pytest.raises(InvalidInput):
+        parse_batch(b"[1, 2]", now_ms=NOW_MS)
+
+
+def test_gaps_sharing_a_start_are_refused_by_name() -> None:
+    raw = orjson.dumps(
+        {
+            "batch_id": str(uuid.uuid4()),
+            "beats": [],
+            "gaps": [
+                {"start_ms": T0, "end_ms": T0 + 5_000},
+                {"start_ms": T0 + 9_000, "end_ms": T0 + 9_500},
+                {"start_ms": T0, "end_ms": T0 + 7_000},
+            ],
+        }
+    )
+    [error] = errors_of(raw)
+    assert error["loc"] == ["gaps", 2, "start_ms"] and "gap 0" in str(error["reason"])
+
+
+def test_content_fingerprint_follows_beats_and_gaps_not_strap() -> None:
+    batch_id = str(uuid.uuid4())
+    beats = [{"t_ms": T0 + 800 * i, "rr_ticks": 820} for i in range(1, 6)]
+
+    def parsed(**extra: object) -> bytes:
+        doc = {"batch_id": batch_id, "beats": beats, **extra}
+        return parse_batch(orjson.dumps(doc), now_ms=NOW_MS).content_sha256
+
+    same = parsed()
+    assert parsed(strap={"battery_pct": 40}) == same  # strap info may change between retries
+    assert parsed(gaps=[{"start_ms": T0, "end_ms": T0 + 1}]) != same
+    beats[2] = {"t_ms": beats[2]["t_ms"], "rr_ticks": 821}
+    assert parsed() != same

@@ -1,0 +1,86 @@
+"""Back-pressure: each API process handles at most ``max_in_flight`` requests of the guarded paths
+(beat uploads) at once. A request that finds no free slot within ``queue_wait_s`` is answered 503
+with ``Retry-After`` at once, instead of queueing for seconds behind the others; collectors keep the
+batch and send it again after that delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Final
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.metrics import SHED_REQUESTS
+from api.middleware import json_error_message
+
+logger = logging.getLogger(__name__)
+
+#: Paths guarded by default: beat uploads from collectors and browsers.
+GUARDED_PREFIXES: Final[tuple[str, ...]] = ("/v1/ingest/",)
+#: Longest wait for a free slot before the request is shed, s.
+QUEUE_WAIT_S: Final[float] = 0.05
+#: ``Retry-After`` of a shed request, s (clients add their own jitter).
+RETRY_AFTER_S: Final[int] = 2
+
+
+class AdmissionMiddleware:
+    """Admits at most ``max_in_flight`` guarded requests at once; sheds the rest with 503.
+
+    Parameters
+    ----------
+    app:
+        The ASGI app inside.
+    max_in_flight:
+        Guarded requests handled at once by this process.
+    prefixes:
+        Path prefixes that are guarded.
+    queue_wait_s:
+        How long a request may wait for a slot before it is shed.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_in_flight: int,
+        prefixes: Sequence[str] = GUARDED_PREFIXES,
+        queue_wait_s: float = QUEUE_WAIT_S,
+    ) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.prefixes = tuple(prefixes)
+        self.queue_wait_s = queue_wait_s
+        self.in_flight = 0
+        self.shed = 0
+        self._slots: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_in_flight)
+        try:
+            await asyncio.wait_for(self._slots.acquire(), timeout=self.queue_wait_s)
+        except TimeoutError:
+            self.shed += 1
+            SHED_REQUESTS.inc()
+            start, body = json_error_message(
+                503,
+                "overloaded",
+                f"the server is busy; send this batch again in {RETRY_AFTER_S} s",
+                {"retry_after_s": RETRY_AFTER_S, "in_flight": self.in_flight},
+                [(b"retry-after", str(RETRY_AFTER_S).encode())],
+            )
+            await send(start)
+            await send(body)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+            self._slots.release()
