@@ -101,7 +101,20 @@ class _Errors:
 
 
 def _is_int(value: object) -> bool:
-    return type(value) is int
+    """An integer as JSON Schema means it: ``7`` or ``7.0`` (never ``true``)."""
+    if type(value) is int:
+        return True
+    return type(value) is float and value.is_integer() and abs(value) < 2**53
+
+
+def _as_ints(values: list[Any]) -> list[int] | None:
+    """``values`` as Python ints when each is a JSON integer, else ``None``."""
+    kinds = set(map(type, values))
+    if kinds <= {int}:
+        return values
+    if kinds <= {int, float} and all(_is_int(v) for v in values):
+        return [int(v) for v in values]
+    return None
 
 
 def _check_beat_items(beats: list[Any], errors: _Errors) -> None:
@@ -129,11 +142,12 @@ def _beat_arrays(
     except (TypeError, KeyError):
         _check_beat_items(beats, errors)
         return None
-    if not (set(map(type, t_list)) <= {int} and set(map(type, rr_list)) <= {int}):
+    t_ints, rr_ints = _as_ints(t_list), _as_ints(rr_list)
+    if t_ints is None or rr_ints is None:
         _check_beat_items(beats, errors)
         return None
     try:
-        return np.array(t_list, dtype=np.int64), np.array(rr_list, dtype=np.int64)
+        return np.array(t_ints, dtype=np.int64), np.array(rr_ints, dtype=np.int64)
     except OverflowError:
         _check_beat_items(beats, errors)
         return None
@@ -242,7 +256,7 @@ def _parse_strap(raw: object, errors: _Errors) -> StrapInfo | None:
     if battery is not None and (not _is_int(battery) or not 0 <= battery <= 100):
         errors.add("strap", None, "battery_pct", "must be an integer 0-100", battery)
         battery = None
-    return StrapInfo(battery_pct=battery, **texts)
+    return StrapInfo(battery_pct=int(battery) if battery is not None else None, **texts)
 
 
 def _canonical_uuid(text: str) -> uuid.UUID | None:

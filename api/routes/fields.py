@@ -5,18 +5,29 @@ Anything PostgreSQL would refuse (NUL in text, years it cannot round-trip) is re
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from api.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 #: Earliest and latest year accepted for any time (UTC); a beat or session outside is a typo.
 MIN_YEAR = 1970
 MAX_YEAR = 2100
+#: The same bound stated in the OpenAPI schema (on the year as written; the server judges the UTC
+#: year, which an offset can move across New Year only at the ends of the range).
+YEAR_PATTERN = r"^(19[7-9][0-9]|20[0-9][0-9]|2100)-"
 #: Longest free text (journal entry, session note), in characters.
 MAX_TEXT_CHARS = 20_000
 #: Longest display name, in characters (matches the schema's CHECK).
@@ -42,6 +53,29 @@ def _no_nul(value: str) -> str:
     if not is_storable_text(value):
         raise ValueError("must be valid Unicode text without NUL characters")
     return value
+
+
+#: An ISO 8601 date-time as JSON Schema's ``date-time`` format writes it (a number of seconds since
+#: 1970, which pydantic would take as well, is not one).
+_ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_text(value: object) -> object:
+    """Only ISO 8601 text becomes a time (no Unix timestamps, no numbers)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE_TIME.match(value):
+        raise ValueError("must be an ISO 8601 date and time such as 2026-03-02T10:00:00+01:00")
+    return value
+
+
+def _json_int(value: object) -> object:
+    """An integer as JSON Schema means it: ``7`` or ``7.0``, never ``true`` or ``"7"``."""
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    raise ValueError("must be an integer")
 
 
 def _bounded_time(value: datetime) -> datetime:
@@ -90,7 +124,27 @@ Password = Annotated[
     StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH),
     AfterValidator(_no_nul),
 ]
-TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
-Time = Annotated[AwareDatetime, AfterValidator(_bounded_time)]
+TimeZone = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    AfterValidator(_known_zone),
+    WithJsonSchema(
+        {"type": "string", "enum": sorted(_zones()), "description": "IANA time zone name"}
+    ),
+]
+Time = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_text),
+    AfterValidator(_bounded_time),
+    Field(json_schema_extra={"pattern": YEAR_PATTERN}),
+]
 #: A time in a query string: ISO 8601, UTC when it has no offset, years ``MIN_YEAR``-``MAX_YEAR``.
-QueryTime = Annotated[datetime, AfterValidator(_bounded_utc_time)]
+QueryTime = Annotated[
+    datetime,
+    BeforeValidator(_iso_text),
+    AfterValidator(_bounded_utc_time),
+    Field(json_schema_extra={"pattern": YEAR_PATTERN}),
+]
+#: Put last in an ``Annotated[int, ...]`` of a JSON body field: no booleans, no numeric strings (lax
+#: coercion stored ``false`` as 0); constraints before it still reach the schema.
+JSON_INT = BeforeValidator(_json_int)

@@ -11,11 +11,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from api.auth.deps import Principal, get_db, patient_reader, patient_writer
 from api.db.queries import q
 from api.errors import InvalidInput, NotFound
-from api.routes.fields import Tag, Text, Time
+from api.routes.fields import JSON_INT, Tag, Text, Time
 from api.routes.integrity import integrity_errors
 from api.routes.responses import PATIENT_ERRORS, errors
 
@@ -27,7 +28,8 @@ SCALE_MAX = 10
 #: Most tags per entry.
 MAX_TAGS = 32
 
-Scale = Annotated[int, Field(ge=SCALE_MIN, le=SCALE_MAX)]
+#: ``false`` or ``"7"`` is not a scale value (lax coercion stored ``false`` as 0).
+Scale = Annotated[int, Field(ge=SCALE_MIN, le=SCALE_MAX), JSON_INT]
 
 
 class EntryCreate(BaseModel):
@@ -43,9 +45,9 @@ class EntryCreate(BaseModel):
 class EntryPatch(BaseModel):
     """Fields to change (``PATCH``); ``mood`` and ``body`` may be set to null."""
 
-    at: Time | None = None
-    text: Text | None = None
-    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
+    at: Time | SkipJsonSchema[None] = None
+    text: Text | SkipJsonSchema[None] = None
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | SkipJsonSchema[None] = None
     mood: Scale | None = None
     body: Scale | None = None
 

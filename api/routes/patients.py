@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
+from pydantic.json_schema import SkipJsonSchema
 
 from api.audit import record
 from api.auth.deps import (
@@ -61,8 +62,10 @@ class PatientCreate(BaseModel):
 
 
 class PatientUpdate(BaseModel):
-    display_name: Name | None = None
-    timezone: TimeZone | None = None
+    """Fields to change; omitted ones stay (neither may be null)."""
+
+    display_name: Name | SkipJsonSchema[None] = None
+    timezone: TimeZone | SkipJsonSchema[None] = None
 
 
 class Patient(BaseModel):
@@ -84,8 +87,8 @@ class AccountCreate(BaseModel):
 
 
 class ConsentUpdate(BaseModel):
-    research: bool = Field(description="Consent to pseudonymised research exports")
-    journal_text: bool | None = Field(
+    research: StrictBool = Field(description="Consent to pseudonymised research exports")
+    journal_text: StrictBool | None = Field(
         default=None,
         description="Also export journal text (only with research consent); omitted: unchanged",
     )

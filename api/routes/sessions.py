@@ -11,6 +11,7 @@ from typing import Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from api.auth.deps import Principal, get_db, patient_reader, patient_writer
 from api.db.queries import q
@@ -42,8 +43,8 @@ class SessionCreate(BaseModel):
 class SessionPatch(BaseModel):
     """Fields to change (``PATCH``); ``ended_at`` and ``note`` may be set to null."""
 
-    kind: SessionKind | None = None
-    started_at: Time | None = None
+    kind: SessionKind | SkipJsonSchema[None] = None
+    started_at: Time | SkipJsonSchema[None] = None
     ended_at: Time | None = None
     note: Text | None = None
 

@@ -111,6 +111,7 @@ def _beats(_: World) -> dict[str, Any]:
 ROUTES: dict[tuple[str, str], Case] = {
     # public and documentation
     ("GET", "/healthz"): Case(PUBLIC),
+    ("GET", "/metrics"): Case(PUBLIC),  # counts only; the reverse proxy keeps it off the internet
     ("GET", "/v1/wire"): Case(PUBLIC),
     ("GET", "/openapi.json"): Case(PUBLIC),
     ("GET", "/"): Case(PUBLIC),

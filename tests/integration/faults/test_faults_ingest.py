@@ -121,8 +121,16 @@ async def test_ingest_takes_json_only(
         (b"", 400, "malformed_request"),
         (b'{"batch_id": "6f1c1d4e-59a4-4a1e-9a51-0a5c1f0e3b11"}', 422, "invalid_input"),
         (b'{"batch_id": "6f1c1d4e59a44a1e9a510a5c1f0e3b11", "beats": []}', 422, "invalid_input"),
-        (b'{"batch_id": "6f1c1d4e-59a4-4a1e-9a51-0a5c1f0e3b12", "beats": [], "gaps": null}', 422, "invalid_input"),
-        (b'{"batch_id": "6f1c1d4e-59a4-4a1e-9a51-0a5c1f0e3b13", "beats": [{"t_ms": true, "rr_ticks": 800}]}', 422, "invalid_input"),
+        (
+            b'{"batch_id": "6f1c1d4e-59a4-4a1e-9a51-0a5c1f0e3b12", "beats": [], "gaps": null}',
+            422,
+            "invalid_input",
+        ),
+        (
+            b'{"batch_id": "6f1c1d4e-59a4-4a1e-9a51-0a5c1f0e3b13", "beats": [{"t_ms": true, "rr_ticks": 800}]}',
+            422,
+            "invalid_input",
+        ),
     ],
 )
 async def test_the_body_follows_the_schema_strictly(
@@ -179,17 +187,24 @@ def test_a_saturated_api_sheds_uploads_with_503_and_retry_after(
 def test_metrics_in_prometheus_format(slow_server: str, db_url: str) -> None:
     device: Device = new_device(db_url)
     with httpx.Client(base_url=slow_server) as http:
-        assert http.post(INGEST, json=beats_body(T0_MS, 7), headers=device.headers).status_code == 200
+        assert (
+            http.post(INGEST, json=beats_body(T0_MS, 7), headers=device.headers).status_code == 200
+        )
         r = http.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(r.text)}
     requests = families["somatrace_http_requests"]
     assert any(
-        s.labels == {"method": "POST", "route": "/v1/ingest/beats", "status": "200"} and s.value >= 1
+        s.labels == {"method": "POST", "route": "/v1/ingest/beats", "status": "200"}
+        and s.value >= 1
         for s in requests.samples
     )
     assert "somatrace_http_request_duration_seconds" in families
-    beats = {s.labels["result"]: s.value for s in families["somatrace_ingest_beats"].samples if s.name.endswith("_total")}
+    beats = {
+        s.labels["result"]: s.value
+        for s in families["somatrace_ingest_beats"].samples
+        if s.name.endswith("_total")
+    }
     assert beats["accepted"] >= 7
     for name in (
         "somatrace_analysis_jobs_waiting",
