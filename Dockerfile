@@ -1,4 +1,4 @@
-# Somatrace API / worker image (used by docker-compose.yml).
+# Somatrace API / worker image (used by docker-compose.yml: migrate, api replicas, worker).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -12,6 +12,7 @@ COPY collector ./collector
 COPY analysis ./analysis
 COPY api ./api
 COPY somatrace ./somatrace
+COPY wire ./wire
 RUN pip install . \
     && useradd --system --home-dir /var/lib/somatrace --create-home somatrace
 
