@@ -2,9 +2,10 @@
 trends.
 
 Windows come from ``analysis.compute_windows_timed`` on the stored beats (clock-aligned epoch
-windows) with ``CONTEXT_S`` of beats either side for artifact correction; daily values, rolling
-means, baseline band and CV from ``analysis.trends.compute_trends``. Scheduling and retries are left
-to ``api.worker.runner``.
+windows), one ``BLOCK_S`` block at a time with ``CONTEXT_S`` of beats either side for artifact
+correction, so only the blocks a change touches are re-analysed; daily values, rolling means,
+baseline band and CV from ``analysis.trends.compute_trends``. Scheduling and retries are left to
+``api.worker.runner``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 import psycopg
 
 from analysis import COLUMNS, compute_windows_timed
-from analysis.bounds import DEFAULT_WINDOW_S, GAP_MAX_S
+from analysis.bounds import DEFAULT_WINDOW_S
 from analysis.quality import split_quality
 from api.db.queries import q
 from api.errors import SomatraceError
@@ -33,12 +34,10 @@ WINDOW_S: Final[int] = int(DEFAULT_WINDOW_S)
 #: Beats loaded before and after the recomputed windows, s: artifact correction looks at ±45 beats
 #: (91-beat quartile window, Lipponen & Tarvainen 2019), which 600 s covers down to 9 bpm.
 CONTEXT_S: Final[int] = 600
-#: Windows recomputed per analysis call, s (bounds memory for long backfills).
-CHUNK_S: Final[int] = 6 * 3600
-#: A pause longer than this ends a recording segment (``analysis.bounds.GAP_MAX_S``).
-SEGMENT_GAP: Final[timedelta] = timedelta(seconds=GAP_MAX_S)
-#: How far the start (end) of a segment is searched before (after) the changed beats.
-SEGMENT_SEARCH: Final[timedelta] = timedelta(hours=12)
+#: Analysis block, s: NN beat times are anchored afresh at the start of each clock-aligned block, so
+#: a change re-analyses at most the blocks it touches (a live upload: about an hour of beats, at 1 h
+#: as at 12 h into a night), and memory stays bounded for long backfills.
+BLOCK_S: Final[int] = 1800
 
 #: Marker columns copied from ``analysis.compute_windows_timed`` into ``hrv_windows``, in order.
 MARKER_COLUMNS: Final[tuple[str, ...]] = tuple(
@@ -108,22 +107,22 @@ def compute_window_rows(
     return rows
 
 
-def _segment_start(conn: psycopg.Connection[Any], patient_id: uuid.UUID, t: datetime) -> datetime:
-    row = conn.execute(
-        q("windows_segment_start"),
-        {"patient_id": patient_id, "t": t, "floor": t - SEGMENT_SEARCH, "gap": SEGMENT_GAP},
-    ).fetchone()
-    found = row["start_at"] if row is not None else None
-    return found if isinstance(found, datetime) and found < t else t
+def block_floor(t: datetime) -> datetime:
+    """Start of the clock-aligned analysis block holding ``t``."""
+    epoch_s = math.floor(t.timestamp() / BLOCK_S) * BLOCK_S
+    return datetime.fromtimestamp(epoch_s, UTC)
 
 
-def _segment_end(conn: psycopg.Connection[Any], patient_id: uuid.UUID, t: datetime) -> datetime:
-    row = conn.execute(
-        q("windows_segment_end"),
-        {"patient_id": patient_id, "t": t, "ceiling": t + SEGMENT_SEARCH, "gap": SEGMENT_GAP},
-    ).fetchone()
-    found = row["end_at"] if row is not None else None
-    return found if isinstance(found, datetime) and found > t else t
+def touched_windows(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """``[first, stop)``: the window starts whose values beats changed in ``[start, end]`` can move.
+
+    Artifact correction reaches ``CONTEXT_S`` either side of a changed beat; NN beat times are
+    cumulative from their block's anchor, so a change moves every later window of its block (and
+    of the block its correction context reaches), never a window of a later block.
+    """
+    first = slot_floor(start - timedelta(seconds=CONTEXT_S))
+    stop = block_floor(end + timedelta(seconds=CONTEXT_S)) + timedelta(seconds=BLOCK_S)
+    return first, stop
 
 
 def recompute_windows(
@@ -132,45 +131,43 @@ def recompute_windows(
     """Replace the patient's windows that beats changed in ``[start, end]`` touch; returns windows
     written.
 
-    Beats changed at ``start``..``end`` move the artifact correction ``CONTEXT_S`` around them and
-    the NN beat times of the rest of their recording segment (``analysis`` places NN beats at the
-    segment's first beat time plus the cumulative NN sum). So the windows from ``start - CONTEXT_S``
-    to the end of the segment holding ``end`` are rewritten, from beats loaded from the start of the
-    segment holding each chunk (segments are searched ``SEGMENT_SEARCH`` back and ahead at most):
-    the result equals ``analysis`` on the whole recording for segments shorter than that.
+    Incremental: each clock-aligned block of ``BLOCK_S`` is analysed on its own beats with
+    ``CONTEXT_S`` of beats either side (``analysis.compute_windows_timed`` anchors NN beat times at
+    the first beat it is given, so every block is anchored at its own start minus the context, at
+    the strap's recorded beat time). A block's windows are therefore the same whether they are
+    computed now or from the whole night, and a live upload re-analyses at most two blocks (about an
+    hour of beats) however long the recording already is. Against ``analysis`` run on a whole
+    recording segment at once, NN times are re-anchored to the recorded beat times at each block
+    start instead of accumulating the NN sum across blocks: they differ only by what artifact
+    corrections added to that sum and by the strap's clock drift since the segment began (ms).
     Runs on ``conn`` inside the caller's transaction.
     """
-    seg_start = _segment_start(conn, patient_id, start)
-    first = slot_floor(max(seg_start, start - timedelta(seconds=CONTEXT_S)))
-    stop = slot_floor(_segment_end(conn, patient_id, end)) + timedelta(seconds=WINDOW_S)
+    first, stop = touched_windows(start, end)
     written = 0
-    chunk_start = first
-    while chunk_start < stop:
-        chunk_end = min(stop, chunk_start + timedelta(seconds=CHUNK_S))
-        anchor = (
-            seg_start if chunk_start == first else _segment_start(conn, patient_id, chunk_start)
-        )
+    block = block_floor(first)
+    while block < stop:
+        block_end = block + timedelta(seconds=BLOCK_S)
+        w_lo, w_hi = max(first, block), min(stop, block_end)
         beats = conn.execute(
             q("windows_load_beats"),
             {
                 "patient_id": patient_id,
-                "start": slot_floor(min(anchor, chunk_start)) - timedelta(seconds=CONTEXT_S),
-                "end": chunk_end + timedelta(seconds=CONTEXT_S),
+                "start": block - timedelta(seconds=CONTEXT_S),
+                "end": block_end + timedelta(seconds=CONTEXT_S),
             },
         ).fetchall()
         t_s = np.fromiter((r["t_s"] for r in beats), dtype=np.float64, count=len(beats))
         rr = np.fromiter((r["rr_ms"] for r in beats), dtype=np.float64, count=len(beats))
-        rows = compute_window_rows(patient_id, t_s, rr, chunk_start, chunk_end)
+        rows = compute_window_rows(patient_id, t_s, rr, w_lo, w_hi)
         conn.execute(
-            q("windows_delete_range"),
-            {"patient_id": patient_id, "start": chunk_start, "end": chunk_end},
+            q("windows_delete_range"), {"patient_id": patient_id, "start": w_lo, "end": w_hi}
         )
         if rows:
             with conn.cursor() as cur, cur.copy(q("windows_copy")) as copy:
                 for row in rows:
                     copy.write_row(row)
         written += len(rows)
-        chunk_start = chunk_end
+        block = block_end
     return written
 
 

@@ -35,25 +35,6 @@ WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start
 ORDER BY window_start
 LIMIT %(limit)s
 
--- name: windows_segment_start
--- Start of the recording segment holding %(t)s: the first beat after the last pause longer than
--- %(gap)s (analysis never bridges such a pause), looking back no further than %(floor)s.
-SELECT max(t) AS start_at FROM (
-    SELECT t, t - lag(t) OVER (ORDER BY t) AS dt
-    FROM beats
-    WHERE patient_id = %(patient_id)s AND t >= %(floor)s AND t <= %(t)s
-) s
-WHERE dt IS NULL OR dt > %(gap)s
-
--- name: windows_segment_end
--- Last beat of the recording segment holding %(t)s, looking ahead no further than %(ceiling)s.
-SELECT min(t) AS end_at FROM (
-    SELECT t, lead(t) OVER (ORDER BY t) - t AS dt
-    FROM beats
-    WHERE patient_id = %(patient_id)s AND t >= %(t)s AND t <= %(ceiling)s
-) s
-WHERE dt IS NULL OR dt > %(gap)s
-
 -- name: windows_list_json
 -- The /windows response body, built by PostgreSQL in one round trip.
 SELECT coalesce(json_agg(w ORDER BY w.window_start), '[]'::json)::text AS body
