@@ -36,6 +36,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "log_config": None,
         "log_level": settings.log_level.lower(),
         "timeout_graceful_shutdown": 10,
+        # collectors upload every 5-30 s: keep their connections open between uploads
+        "timeout_keep_alive": 35,
     }
 
 

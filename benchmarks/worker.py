@@ -27,7 +27,7 @@ import os
 import statistics
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 import psycopg
@@ -40,7 +40,9 @@ from api.db.migrate import upgrade
 from api.worker.queue import mark_dirty_sync
 from api.worker.recompute import recompute_patient
 
-ADMIN_URL = os.environ.get("SOMATRACE_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "SOMATRACE_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 NIGHT_START = datetime(2026, 1, 5, 22, 0, tzinfo=UTC)
 
 
@@ -75,9 +77,12 @@ def night(hours: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def store(conn: psycopg.Connection, patient: uuid.UUID, device: uuid.UUID, t_ms, ticks) -> None:  # type: ignore[no-untyped-def]
     """Beats straight into the table (what ingest stores) and the patient marked dirty."""
-    with conn.cursor() as cur, cur.copy(
-        "COPY beats (patient_id, device_id, t, rr_ticks, rr_ms, flags) FROM STDIN"
-    ) as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY beats (patient_id, device_id, t, rr_ticks, rr_ms, flags) FROM STDIN"
+        ) as copy,
+    ):
         for t, r in zip(t_ms.tolist(), ticks.tolist(), strict=True):
             copy.write_row(
                 (patient, device, datetime.fromtimestamp(t / 1000, UTC), r, r * 1000 / 1024, 0)
