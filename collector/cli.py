@@ -25,15 +25,10 @@ from rich.text import Text
 
 from collector.ble import BleBackend, LinkState, StrapClient, scan
 from collector.errors import CollectorError
-from collector.recorder import (
-    LiveState,
-    MorningVerdict,
-    Recorder,
-    RecordingSummary,
-    morning_verdict,
-)
+from collector.recorder import LiveState, Recorder, RecordingSummary
 from collector.spool import Spool
 from collector.uploader import Uploader
+from collector.verdict import MorningVerdict, morning_verdict
 
 if TYPE_CHECKING:
     from collector.emulation.backend import BumbleCentral
@@ -241,7 +236,7 @@ def _print_verdict(verdict: MorningVerdict) -> None:
     rmssd = "—" if verdict.rmssd_ms is None else f"{verdict.rmssd_ms:.1f} ms"
     console.print(
         f"Morning reading: {verdict.grade.upper()} — {verdict.beats} beats "
-        f"(about {verdict.expected_beats} expected), {verdict.artifact_share:.1%} corrected, "
+        f"(about {verdict.expected_beats} expected), {verdict.artifact_share:.1%} artifacts, "
         f"RMSSD {rmssd}. Not a diagnosis."
     )
     for reason in verdict.reasons:

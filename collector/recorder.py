@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
-import math
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,25 +34,13 @@ from collector.errors import CollectorError
 from collector.quirks import profile_for
 from collector.spool import Spool
 from collector.uploader import Uploader
+from collector.verdict import rmssd_ms
 from wire import StrapInfo
 
 logger = logging.getLogger(__name__)
 
 #: Beats in the rolling RMSSD of the live view (about half a minute at rest).
 LIVE_RMSSD_BEATS = 30
-#: Morning reading verdict thresholds: share of corrected beats and minimum beat coverage.
-GOOD_ARTIFACT_SHARE = 0.05
-FAIR_ARTIFACT_SHARE = 0.10
-MIN_COVERAGE = 0.9
-
-
-def rmssd_ms(rr_ms: Sequence[float]) -> float | None:
-    """Root mean square of successive differences of consecutive RR intervals (ms), or None
-    with fewer than 2 intervals."""
-    if len(rr_ms) < 2:
-        return None
-    diffs = [b - a for a, b in itertools.pairwise(rr_ms)]
-    return math.sqrt(sum(d * d for d in diffs) / len(diffs))
 
 
 @dataclass
@@ -82,67 +68,6 @@ class LiveState:
     upload_error: str | None = None
     last_error: str | None = None
     started_wall_s: float = field(default_factory=time.time)
-
-
-@dataclass(frozen=True)
-class MorningVerdict:
-    """Quality of a guided still reading."""
-
-    beats: int
-    expected_beats: int
-    artifact_share: float
-    rmssd_ms: float | None
-    grade: str
-    reasons: tuple[str, ...]
-
-
-def morning_verdict(
-    rr_ms: Sequence[float], breaks: Sequence[bool], duration_s: float
-) -> MorningVerdict:
-    """Judge a still reading: beats recorded against the duration, artifact share (Lipponen &
-    Tarvainen correction of ``analysis.clean``) and RMSSD of the corrected NN intervals.
-
-    Parameters
-    ----------
-    rr_ms:
-        RR intervals of the reading in order, ms.
-    breaks:
-        True where an interval starts a new continuous segment (after a gap).
-    duration_s:
-        Length of the reading, s.
-    """
-    from analysis.clean import clean_rr  # heavy import, only for the verdict
-    from analysis.errors import AnalysisError
-
-    reasons: list[str] = []
-    covered_s = sum(rr_ms) / 1000.0
-    mean_rr_ms = (sum(rr_ms) / len(rr_ms)) if rr_ms else 1000.0
-    expected = round(duration_s * 1000.0 / mean_rr_ms) if rr_ms else 0
-    if len(rr_ms) < 3:
-        return MorningVerdict(len(rr_ms), expected, 1.0, None, "poor", ("too few beats",))
-    try:
-        cleaned = clean_rr(list(rr_ms), breaks=list(breaks))
-    except AnalysisError as exc:
-        return MorningVerdict(len(rr_ms), expected, 1.0, None, "poor", (str(exc),))
-    artifact_share = float(cleaned.artifact_share)
-    nn = [float(x) for x in cleaned.nn_ms]
-    segments = [int(s) for s in cleaned.segment_id]
-    diffs = [nn[i] - nn[i - 1] for i in range(1, len(nn)) if segments[i] == segments[i - 1]]
-    rmssd = math.sqrt(sum(d * d for d in diffs) / len(diffs)) if diffs else None
-    grade = "good"
-    if covered_s < MIN_COVERAGE * duration_s:
-        reasons.append(f"beats cover {covered_s:.0f} s of {duration_s:.0f} s")
-        grade = "fair"
-    if artifact_share > FAIR_ARTIFACT_SHARE:
-        reasons.append(f"{artifact_share:.0%} of beats corrected")
-        grade = "poor"
-    elif artifact_share > GOOD_ARTIFACT_SHARE:
-        reasons.append(f"{artifact_share:.0%} of beats corrected")
-        grade = "fair" if grade == "good" else grade
-    if any(breaks[1:]):
-        reasons.append("the link dropped during the reading")
-        grade = "fair" if grade == "good" else grade
-    return MorningVerdict(len(rr_ms), expected, artifact_share, rmssd, grade, tuple(reasons))
 
 
 @dataclass(frozen=True)

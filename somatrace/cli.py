@@ -1,13 +1,17 @@
 """The ``somatrace`` command line: a root typer app to which each package contributes its sub-commands.
 
-Errors from any package end as one line on stderr and a non-zero exit code, never a traceback.
+A package whose extra is not installed (``somatrace[server]``, ``[collector]``, ``[analysis]``...) is
+replaced by commands that say what to install. Errors from any package end as one line on stderr and a
+non-zero exit code, never a traceback.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import typer
 from rich.console import Console
@@ -17,14 +21,45 @@ from api.errors import SomatraceError
 from collector.errors import CollectorError
 from somatrace import __version__
 
+# Plain click help (rich_markup_mode=None): typer's rich panels print flags as ``--version <bool>``.
 app = typer.Typer(
     name="somatrace",
     help="Somatrace: heartbeats from a chest strap to HRV trends beside therapy sessions.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 err_console = Console(stderr=True)
+
+
+@dataclass(frozen=True)
+class CommandGroup:
+    """A package's commands: the module whose ``register(app)`` adds them, the extra that brings
+    its dependencies, and the names of its commands and command groups."""
+
+    module: str
+    extra: str
+    commands: tuple[str, ...]
+    groups: tuple[str, ...] = ()
+
+
+#: In ``--help`` order.
+COMMAND_GROUPS: tuple[CommandGroup, ...] = (
+    CommandGroup("api.commands.db", "server", (), ("db",)),
+    CommandGroup("api.commands.serve", "server", ("serve",)),
+    CommandGroup("somatrace.demo.command", "demo", ("demo",)),
+    CommandGroup("api.commands.user", "server", (), ("user",)),
+    CommandGroup("api.commands.worker", "server", ("worker",)),
+    CommandGroup("api.commands.export", "server", ("export",)),
+    CommandGroup("analysis.cli", "analysis", ("analyze",)),
+    CommandGroup(
+        "collector.cli",
+        "collector",
+        ("scan", "pair", "record", "upload", "status", "strap-emulator"),
+        ("service",),
+    ),
+)
 
 
 def _version_callback(value: bool) -> None:
@@ -52,28 +87,46 @@ def _root(
     )
 
 
-def _register_all() -> None:
-    """Each package adds its own commands; the order here is the order of ``--help``."""
-    from analysis import cli as analysis_commands
-    from api.commands import db as db_commands
-    from api.commands import export as export_commands
-    from api.commands import serve as serve_commands
-    from api.commands import user as user_commands
-    from api.commands import worker as worker_commands
-    from collector import cli as collector_commands
-    from somatrace.demo import command as demo_commands
+def _not_installed(name: str, extra: str, missing: str) -> Callable[[], None]:
+    def command() -> None:
+        err_console.print(
+            f"[bold red]error:[/] `somatrace {name}` is not installed here (Python package "
+            f"{missing!r} is missing). Install it with:  pip install 'somatrace[{extra}]'",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
 
-    registrars: list[Callable[[typer.Typer], None]] = [
-        db_commands.register,
-        serve_commands.register,
-        demo_commands.register,
-        user_commands.register,
-        worker_commands.register,
-        export_commands.register,
-        analysis_commands.register,
-        collector_commands.register,
-    ]
-    for register in registrars:
+    command.__doc__ = f"(not installed: pip install 'somatrace[{extra}]')"
+    return command
+
+
+def _register_missing(group: CommandGroup, exc: ModuleNotFoundError) -> None:
+    extra = group.extra
+    settings = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+    for name in (*group.commands, *group.groups):
+        app.command(name, context_settings=settings, add_help_option=False)(
+            _not_installed(name, extra, exc.name or "?")
+        )
+
+
+def _register_all() -> None:
+    """Each package adds its own commands; a package whose dependencies are missing is replaced."""
+    for group in COMMAND_GROUPS:
+        try:
+            module = importlib.import_module(group.module)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and exc.name.split(".")[0] in {
+                "api",
+                "analysis",
+                "collector",
+                "somatrace",
+                "wire",
+            }:
+                raise  # a broken source tree, not a missing extra
+            _register_missing(group, exc)
+            continue
+        register: Callable[[typer.Typer], None] = module.register
         register(app)
 
 
