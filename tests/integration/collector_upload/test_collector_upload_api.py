@@ -22,7 +22,7 @@ from collector.beats import BeatClock
 from collector.gatt import parse_heart_rate_measurement
 from collector.quirks import profile_for
 from collector.spool import Spool
-from collector.uploader import BatchRejected, DeviceTokenRejected, Uploader
+from collector.uploader import DeviceTokenRejected, Uploader
 from wire import StrapInfo
 
 from .conftest import free_port
@@ -159,14 +159,20 @@ async def test_wrong_device_token_is_rejected_by_the_api(api: Api, tmp_path: Pat
     spool.close()
 
 
-async def test_content_the_api_rejects_stays_in_the_spool(api: Api, tmp_path: Path) -> None:
-    """Beats an hour in the future (a laptop clock far ahead) get a 422 with the API's reason."""
+async def test_content_the_api_rejects_is_quarantined_with_its_reason(
+    api: Api, tmp_path: Path
+) -> None:
+    """Beats an hour in the future (a laptop clock far ahead) get a 422 with the API's reason; the
+    clock check against the server's Date header says so plainly."""
     spool = Spool(tmp_path / "spool.sqlite3")
     record(spool, time.time() + 3600)
-    up = Uploader(spool, api.url, api.token)
-    with pytest.raises(BatchRejected, match="future") as info:
-        await up.upload_pending()
+    up = Uploader(spool, api.url, api.token, clock=lambda: time.time() + 3600)
+    result = await up.upload_pending()
     await up.aclose()
-    assert info.value.fields["status"] == 422
+    assert result.quarantined == 1 and result.error is None
+    (held,) = spool.quarantined()
+    assert held.status == 422 and "future" in held.reason
     assert spool.stats().pending == 798 and stored(api) == []
+    assert up.clock_check.agrees is False
+    assert up.clock_check.offset_s is not None and 3590 < up.clock_check.offset_s < 3610
     spool.close()
