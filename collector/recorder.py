@@ -1,7 +1,8 @@
 """Recorder: wires the strap client to the beat clock, the durable spool, ECG file and uploader.
 
-Every beat is committed to the spool before it is counted or shown; the live state feeds the
-terminal view. BLE is left to ``collector.ble``, beat times to ``collector.beats``.
+Every beat is committed to the spool before it is counted as spooled (while the spool's disk is full,
+``collector.writer`` holds it in memory); the live state feeds the terminal view and the status file.
+BLE is left to ``collector.ble``, beat times to ``collector.beats``.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from collector.ble import (
 from collector.ecg import EcgWriter
 from collector.errors import CollectorError
 from collector.quirks import profile_for
-from collector.spool import Spool
+from collector.spool import Spool, SpoolError
 from collector.uploader import Uploader
 from collector.verdict import rmssd_ms
+from collector.writer import SpoolWriter
 from wire import StrapInfo
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,13 @@ class LiveState:
     upload_error: str | None = None
     last_error: str | None = None
     started_wall_s: float = field(default_factory=time.time)
+    #: Wall time of the newest beat recorded (Unix seconds of its t_ms), or None.
+    last_beat_wall_s: float | None = None
+    #: Beats held in memory while the spool's disk is full, beats discarded from that buffer.
+    beats_buffered: int = 0
+    beats_lost: int = 0
+    disk_full: bool = False
+    disk_free_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,10 @@ class Recorder:
         CSV file for Polar ECG samples when the client streams ECG.
     clock:
         Wall clock, Unix seconds (the client's clock stamps events; this one stamps the summary).
+    writer:
+        Writes beats to ``spool`` (a ``SpoolWriter`` with default limits when None).
+    space_check_s:
+        How often free space on the spool's disk is measured (and held beats retried), seconds.
     """
 
     def __init__(
@@ -113,8 +126,12 @@ class Recorder:
         uploader: Uploader | None = None,
         ecg_path: Path | None = None,
         clock: Callable[[], float] = time.time,
+        writer: SpoolWriter | None = None,
+        space_check_s: float = 10.0,
     ) -> None:
         self.spool = spool
+        self.writer = writer or SpoolWriter(spool)
+        self.space_check_s = space_check_s
         self.client = client
         self.uploader = uploader
         self.ecg_path = ecg_path
@@ -144,6 +161,7 @@ class Recorder:
             if self.uploader is not None
             else None
         )
+        space_task = asyncio.create_task(self._watch_space(stop), name="disk-space")
         try:
             while True:
                 getter = asyncio.ensure_future(self.client.events.get())
@@ -164,6 +182,17 @@ class Recorder:
             if not client_task.done():
                 stop.set()
                 await asyncio.gather(client_task, return_exceptions=True)
+            space_task.cancel()
+            await asyncio.gather(space_task, return_exceptions=True)
+            if self.writer.buffered_beats:
+                await asyncio.to_thread(self.writer.flush)
+                self._update_disk()
+            if self.writer.buffered_beats:
+                logger.error(
+                    "stopping with %d beats held in memory: the spool's disk is still full and they"
+                    " are lost",
+                    self.writer.buffered_beats,
+                )
             if upload_task is not None:
                 stop.set()
                 results = await asyncio.gather(upload_task, return_exceptions=True)
@@ -189,6 +218,22 @@ class Recorder:
             session_breaks=tuple(self._session_breaks),
         )
 
+    async def _watch_space(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            before = self.writer.committed_beats
+            await asyncio.to_thread(self.writer.check_space)
+            self.state.beats_spooled += self.writer.committed_beats - before
+            self._update_disk()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.space_check_s)
+
+    def _update_disk(self) -> None:
+        disk = self.writer.state()
+        self.state.beats_buffered = disk.buffered_beats
+        self.state.beats_lost = disk.lost_beats
+        self.state.disk_full = disk.full
+        self.state.disk_free_bytes = disk.free_bytes
+
     async def _refresh_counts(self) -> None:
         stats = await asyncio.to_thread(self.spool.stats)
         self.state.beats_uploaded = stats.uploaded
@@ -202,8 +247,12 @@ class Recorder:
         if isinstance(event, Measurement):
             state.notifications += 1
             out = self.beat_clock.on_notification(event.measurement, event.wall_s)
+            committed = 0
             if out.beats or out.gaps or out.dropped:
-                await asyncio.to_thread(self.spool.append, out.beats, out.gaps, out.dropped)
+                before = self.writer.committed_beats
+                await asyncio.to_thread(self.writer.append, out.beats, out.gaps, out.dropped)
+                committed = self.writer.committed_beats - before
+                self._update_disk()
             state.heart_rate_bpm = event.measurement.heart_rate_bpm
             state.contact = out.contact
             state.dropped += out.dropped
@@ -215,13 +264,14 @@ class Recorder:
                 self._session_rr_ms.append(beat.rr_ms)
                 self._session_breaks.append(self._next_is_break)
                 self._next_is_break = False
+            state.beats_spooled += committed
             if out.beats:
-                state.beats_spooled += len(out.beats)
+                state.last_beat_wall_s = out.beats[-1].t_ms / 1000
                 state.last_rr_ms = out.beats[-1].rr_ms
                 state.rmssd_ms = rmssd_ms(list(self._recent_rr_ms))
                 if self.uploader is not None:
                     self.uploader.wake()
-                if state.beats_spooled % 50 < len(out.beats):
+                if committed and state.beats_spooled % 50 < committed:
                     await self._refresh_counts()
         elif isinstance(event, Connected):
             info = event.info
@@ -232,8 +282,15 @@ class Recorder:
             self.beat_clock.on_connect(
                 event.wall_s, profile_for(event.manufacturer, info.model, info.name)
             )
-            await asyncio.to_thread(self.spool.set_strap_info, info)
+            logger.info(
+                "connected to %s (%s), battery %s %%", info.name, info.address, info.battery_pct
+            )
+            try:
+                await asyncio.to_thread(self.spool.set_strap_info, info)
+            except SpoolError as exc:  # kept for the next connection
+                logger.error("cannot store the strap's info: %s", exc)
         elif isinstance(event, Disconnected):
+            logger.info("strap disconnected: %s", event.reason)
             self.beat_clock.on_disconnect(event.wall_s)
             self._recent_rr_ms.clear()
             self._next_is_break = True

@@ -166,6 +166,9 @@ class Spool:
     path:
         Database file; parent directories are created. Several processes may open the same file
         (SQLite serialises writers); one connection is shared by the threads of a process.
+    read_only:
+        Open an existing spool for reading only (``somatrace status`` beside a running recorder,
+        also while the disk is full). A spool of an older schema is upgraded by a normal open.
 
     Raises
     ------
@@ -173,9 +176,12 @@ class Spool:
         When the file is not a usable SQLite database or WAL mode cannot be enabled.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
+        if read_only:
+            self._open_read_only()
+            return
         try:
             # Heartbeats are health data: a new spool directory and file are private to the user.
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -211,6 +217,26 @@ class Spool:
         except SpoolError:
             self._conn.close()
             raise
+
+    def _open_read_only(self) -> None:
+        try:
+            self._conn = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=30.0,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise SpoolError(f"cannot read spool {self.path}: {exc}", path=str(self.path)) from exc
+        if version != _SCHEMA_VERSION:
+            self._conn.close()
+            raise SpoolError(
+                f"spool {self.path} has schema version {version}; open it for writing once "
+                "(e.g. `somatrace upload`) to upgrade it",
+                path=str(self.path),
+            )
 
     def _migrate(self) -> None:
         """Bring a new or version-1 spool to the current schema in one transaction."""
