@@ -255,7 +255,8 @@ def status_lines(
     if status is not None and status.clock_offset_s is not None:
         rows.append(("clock", describe_offset(status.clock_offset_s)))
     if status is not None and status.last_error:
-        rows.append(("last error", f"{status.last_error} ({_ago(status.last_error_s, now_s)})"))
+        when = f" ({_ago(status.last_error_s, now_s)})" if status.last_error_s is not None else ""
+        rows.append(("last error", f"{status.last_error}{when}"))
     return rows
 
 
