@@ -8,6 +8,7 @@ non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import sys
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from analysis.errors import AnalysisError
 from api.errors import SomatraceError
@@ -36,26 +38,33 @@ err_console = Console(stderr=True)
 @dataclass(frozen=True)
 class CommandGroup:
     """A package's commands: the module whose ``register(app)`` adds them, the extra that brings
-    its dependencies, and the names of its commands and command groups."""
+    its dependencies, the top-level modules of that extra it needs (found without importing them,
+    since commands import lazily), and the names of its commands and command groups."""
 
     module: str
     extra: str
+    requires: tuple[str, ...]
     commands: tuple[str, ...]
     groups: tuple[str, ...] = ()
 
 
 #: In ``--help`` order.
+_SERVER = ("fastapi", "uvicorn", "psycopg", "procrastinate", "pyarrow", "numpy", "scipy")
+_COLLECTOR = ("bleak", "httpx", "platformdirs")
 COMMAND_GROUPS: tuple[CommandGroup, ...] = (
-    CommandGroup("api.commands.db", "server", (), ("db",)),
-    CommandGroup("api.commands.serve", "server", ("serve",)),
-    CommandGroup("somatrace.demo.command", "demo", ("demo",)),
-    CommandGroup("api.commands.user", "server", (), ("user",)),
-    CommandGroup("api.commands.worker", "server", ("worker",)),
-    CommandGroup("api.commands.export", "server", ("export",)),
-    CommandGroup("analysis.cli", "analysis", ("analyze",)),
+    CommandGroup("api.commands.db", "server", _SERVER, (), ("db",)),
+    CommandGroup("api.commands.serve", "server", _SERVER, ("serve",)),
+    CommandGroup("somatrace.demo.command", "demo", (*_SERVER, *_COLLECTOR, "bumble"), ("demo",)),
+    CommandGroup("api.commands.user", "server", _SERVER, (), ("user",)),
+    CommandGroup("api.commands.worker", "server", _SERVER, ("worker",)),
+    CommandGroup("api.commands.export", "server", _SERVER, ("export",)),
+    CommandGroup(
+        "analysis.cli", "analysis", ("numpy", "scipy", "pandas", "neurokit2"), ("analyze",)
+    ),
     CommandGroup(
         "collector.cli",
         "collector",
+        _COLLECTOR,
         ("scan", "pair", "record", "upload", "status", "strap-emulator"),
         ("service",),
     ),
@@ -89,30 +98,32 @@ def _root(
 
 def _not_installed(name: str, extra: str, missing: str) -> Callable[[], None]:
     def command() -> None:
-        err_console.print(
-            f"[bold red]error:[/] `somatrace {name}` is not installed here (Python package "
-            f"{missing!r} is missing). Install it with:  pip install 'somatrace[{extra}]'",
-            highlight=False,
-            soft_wrap=True,
+        message = (
+            f"`somatrace {name}` is not installed here (Python package {missing!r} is missing). "
+            f"Install it with:  pip install 'somatrace[{extra}]'"
         )
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
 
     command.__doc__ = f"(not installed: pip install 'somatrace[{extra}]')"
     return command
 
 
-def _register_missing(group: CommandGroup, exc: ModuleNotFoundError) -> None:
-    extra = group.extra
+def _register_missing(group: CommandGroup, missing: str) -> None:
     settings = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
     for name in (*group.commands, *group.groups):
         app.command(name, context_settings=settings, add_help_option=False)(
-            _not_installed(name, extra, exc.name or "?")
+            _not_installed(name, group.extra, missing)
         )
 
 
 def _register_all() -> None:
     """Each package adds its own commands; a package whose dependencies are missing is replaced."""
     for group in COMMAND_GROUPS:
+        absent = [m for m in group.requires if importlib.util.find_spec(m) is None]
+        if absent:
+            _register_missing(group, absent[0])
+            continue
         try:
             module = importlib.import_module(group.module)
         except ModuleNotFoundError as exc:
@@ -124,7 +135,7 @@ def _register_all() -> None:
                 "wire",
             }:
                 raise  # a broken source tree, not a missing extra
-            _register_missing(group, exc)
+            _register_missing(group, exc.name or "?")
             continue
         register: Callable[[typer.Typer], None] = module.register
         register(app)
@@ -138,7 +149,9 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except (SomatraceError, CollectorError, AnalysisError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         raise SystemExit(1) from None
 
 
