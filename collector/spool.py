@@ -255,10 +255,12 @@ class Spool:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (SQLITE_FULL does): only roll back what is open.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
 
     def _counter(self, name: str) -> int:
         row = self._conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
