@@ -58,6 +58,8 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (
     CommandGroup("api.commands.user", "server", _SERVER, (), ("user",)),
     CommandGroup("api.commands.worker", "server", _SERVER, ("worker",)),
     CommandGroup("api.commands.export", "server", _SERVER, ("export",)),
+    # Uploads a beat file over HTTP (a patient's or therapist's machine): the collector's packages.
+    CommandGroup("api.commands.imports", "collector", ("httpx",), ("import",)),
     CommandGroup(
         "analysis.cli", "analysis", ("numpy", "scipy", "pandas", "neurokit2"), ("analyze",)
     ),

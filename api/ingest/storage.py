@@ -46,6 +46,20 @@ class IngestResult:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a batch comes from: its source (``None``: the device's own), the time resolution of
+    its beats in ms (``None``: the strap's 1/1024 s) and the import it belongs to."""
+
+    source: str | None = None
+    resolution_ms: float | None = None
+    import_id: uuid.UUID | None = None
+
+
+#: Time resolution of beats from a strap's 0x2A37 RR values, ms.
+STRAP_RESOLUTION_MS: Final[float] = 1000.0 / RR_TICKS_PER_S
+
+
+@dataclass(frozen=True)
 class DeviceRef:
     """The authenticated device and the patient it is bound to."""
 
@@ -54,14 +68,32 @@ class DeviceRef:
 
 
 def _copy_text(batch: BeatBatch) -> bytes:
-    """The staging rows in COPY text format (two integer columns)."""
+    """The staging rows in COPY text format: t_ms, rr_ticks, rr_ms (``\\N``: from the ticks), flags."""
+    t_ms, rr_ticks = batch.t_ms.tolist(), batch.rr_ticks.tolist()
+    if batch.rr_ms is None and batch.flags is None:
+        return "".join(
+            [f"{t}\t{r}\t{_NULL}\t0\n" for t, r in zip(t_ms, rr_ticks, strict=True)]
+        ).encode()
+    n = batch.n_beats
+    rr_ms = [
+        _NULL if m is None else repr(float(m))
+        for m in (batch.rr_ms.tolist() if batch.rr_ms is not None else [None] * n)
+    ]
+    flags = batch.flags.tolist() if batch.flags is not None else [0] * n
     return "".join(
-        [f"{t}\t{r}\n" for t, r in zip(batch.t_ms.tolist(), batch.rr_ticks.tolist(), strict=True)]
+        [f"{t}\t{r}\t{m}\t{f}\n" for t, r, m, f in zip(t_ms, rr_ticks, rr_ms, flags, strict=True)]
     ).encode()
 
 
+#: NULL in COPY text format.
+_NULL: Final[str] = "\\N"
+
+
 async def store_batch(
-    conn: psycopg.AsyncConnection[dict[str, Any]], device: DeviceRef, batch: BeatBatch
+    conn: psycopg.AsyncConnection[dict[str, Any]],
+    device: DeviceRef,
+    batch: BeatBatch,
+    provenance: Provenance | None = None,
 ) -> IngestResult:
     """Store ``batch`` for ``device`` atomically and idempotently; enqueue re-analysis of it.
 
@@ -72,12 +104,17 @@ async def store_batch(
     patient's dirty range, defers the patient's recompute job (``api.worker.queue``) and records the
     batch counts, gaps and strap info.
 
+    ``provenance`` records the batch's source, time resolution and import (default: the device's
+    source at the strap's resolution). Inside a transaction the caller opened (an import stores
+    many batches atomically) this one nests as a savepoint.
+
     Raises
     ------
     Conflict
         The batch id was already used by another device.
     """
     strap = batch.strap or StrapInfo()
+    origin = provenance or Provenance()
     params: dict[str, Any] = {
         "device_id": device.device_id,
         "patient_id": device.patient_id,
@@ -92,8 +129,12 @@ async def store_batch(
         "model": strap.model,
         "firmware": strap.firmware,
         "battery_pct": strap.battery_pct,
+        "source": origin.source,
+        "resolution_ms": origin.resolution_ms or STRAP_RESOLUTION_MS,
+        "import_id": origin.import_id,
         **defer_params(device.patient_id),
     }
+    nested = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
     async with conn.transaction():
         cur = await conn.execute(q("ingest_claim_batch"), params)
         if await cur.fetchone() is None:
@@ -107,6 +148,8 @@ async def store_batch(
         created_stage = conn not in _STAGED
         if created_stage:  # kept for the session once this transaction commits
             await conn.execute(q("ingest_create_stage"))
+        elif nested:  # the stage empties at commit only: clear the previous batch's rows
+            await conn.execute(q("ingest_clear_stage"))
         if batch.n_beats:
             async with conn.cursor() as copy_cur, copy_cur.copy(q("ingest_copy_stage")) as copy:
                 await copy.write(_copy_text(batch))

@@ -42,6 +42,10 @@ class BeatBatch:
     rr_ticks: npt.NDArray[np.int64]
     gaps_ms: list[tuple[int, int]] = field(default_factory=list)
     strap: StrapInfo | None = None
+    #: RR in ms as the source holds it (imports); ``None``: exactly ``rr_ticks * 1000 / 1024``.
+    rr_ms: npt.NDArray[np.float64] | None = None
+    #: Extra flag bits per beat (imports, e.g. an RR derived from a rate); ``None``: none.
+    flags: npt.NDArray[np.int16] | None = None
 
     @property
     def n_beats(self) -> int:
