@@ -222,3 +222,13 @@ def api(db_url: str, tmp_path: Path) -> Iterator[Api]:
     finally:
         server.should_exit = True
         thread.join(timeout=60)
+
+
+def stored(api: Api) -> list[tuple[int, int]]:
+    with psycopg.connect(api.db_url) as conn:
+        rows = conn.execute(
+            "SELECT (extract(epoch FROM t) * 1000)::bigint, rr_ticks FROM beats"
+            " WHERE device_id = %s ORDER BY t",
+            (api.device_id,),
+        ).fetchall()
+    return [(int(t), int(r)) for t, r in rows]

@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -38,7 +37,7 @@ from collector.unattended import UnattendedRecorder
 from collector.uploader import Uploader
 from collector.writer import SpoolWriter
 
-from .conftest import Api, free_port
+from .conftest import Api, free_port, stored
 
 pytestmark = pytest.mark.integration
 
@@ -137,16 +136,6 @@ def fill(filler: Path) -> None:
 async def radio() -> AsyncIterator[VirtualRadio]:
     async with VirtualRadio() as r:
         yield r
-
-
-def stored(api: Api) -> list[tuple[int, int]]:
-    with psycopg.connect(api.db_url) as conn:
-        rows = conn.execute(
-            "SELECT (extract(epoch FROM t) * 1000)::bigint, rr_ticks FROM beats"
-            " WHERE device_id = %s ORDER BY t",
-            (api.device_id,),
-        ).fetchall()
-    return [(int(t), int(r)) for t, r in rows]
 
 
 async def somatrace(*args: str) -> tuple[int, str]:

@@ -8,7 +8,6 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from collector.beats import BeatClock
@@ -18,7 +17,7 @@ from collector.spool import Spool
 from collector.uploader import DeviceTokenRejected, Uploader
 from wire import StrapInfo
 
-from .conftest import Api
+from .conftest import Api, stored
 from .record_child import encode, notifications
 
 pytestmark = pytest.mark.integration
@@ -41,16 +40,6 @@ def record(spool: Spool, base_s: float, *, drop_after: int | None = None) -> Non
             parse_heart_rate_measurement(encode(70, rr)), base_s + offset_ms / 1000 + shift_s
         )
         spool.append(out.beats, out.gaps, out.dropped)
-
-
-def stored(api: Api) -> list[tuple[int, int]]:
-    with psycopg.connect(api.db_url) as conn:
-        rows = conn.execute(
-            "SELECT (extract(epoch FROM t) * 1000)::bigint, rr_ticks FROM beats"
-            " WHERE device_id = %s ORDER BY t",
-            (api.device_id,),
-        ).fetchall()
-    return [(int(t), int(r)) for t, r in rows]
 
 
 async def test_recording_reaches_the_api_exactly_once_even_after_a_crash(
