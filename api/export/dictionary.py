@@ -138,13 +138,21 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "n_windows": "Windows contributing to the day.",
         "wear_hours": "Hours of recorded beats that day.",
         "artifact_share": "Share of corrected beats in the contributing windows.",
-        "rolling_mean_7d": "7-day rolling mean of daily ln RMSSD (needs ≥ 3 valid days in the 7).",
-        "baseline_mean": "Mean daily ln RMSSD before the first medicine session (≥ 3 valid days, ≤ 60).",
-        "baseline_sd": "SD of the baseline days.",
-        "band_low": "baseline_mean − 0.5 × baseline_sd (smallest worthwhile change, Plews et al.).",
-        "band_high": "baseline_mean + 0.5 × baseline_sd.",
-        "cv_pct": "Coefficient of variation of daily ln RMSSD over 7 days, %.",
-        "quality": "Quality of the daily value.",
+        "quality": "Quality of the daily value: grade (good | fair | poor | insufficient) and reasons.",
+        "grade": "The grade alone.",
+        "counted": "The day counts for the band and the session verdicts (complete on the export "
+        "date, graded good or fair, measured as the patient's primary source).",
+        "exclusion": "Why the day does not count (e.g. 'poor signal'); empty when it does.",
+        "rolling_mean_7d": "Mean of the counted days among the 7 ending on this day (≥ 3 needed).",
+        "rolling_days": "Counted days in that 7-day window.",
+        "cv_pct": "Coefficient of variation of the counted days in that 7-day window, %.",
+        "baseline_mean": "Baseline level: GLS mean of the counted days in the 60 before the first "
+        "medicine session, with AR(1) day-to-day errors (≥ 10 counted days).",
+        "baseline_sd": "Day-to-day SD of the baseline days (REML).",
+        "band_low": "Lower edge of the normal band for this day's 7-day mean: 90 % of a stable "
+        "person's 7-day means fall inside (AR(1) prediction interval; analysis.band).",
+        "band_high": "Upper edge of that band.",
+        "band_position": "The badge: the 7-day mean above, within or below the band.",
     },
     "sessions": {
         "pseudonym": "Patient pseudonym.",
