@@ -61,6 +61,7 @@ from analysis.trend_days import (
     counted_days,
     json_float,
     medicine_day_list,
+    source_keys,
 )
 
 __all__ = [
@@ -88,6 +89,7 @@ BAND_LEVEL: Final[float] = 0.90
 BAND_RHO_LEVEL: Final[float] = 0.80
 #: Columns :func:`daily_trend` adds to the daily table.
 TREND_COLUMNS: Final[tuple[str, ...]] = (
+    "source_key",
     "grade",
     "complete",
     "counted",
@@ -384,7 +386,7 @@ def _rolling(
     counted: CountedDays, band: NormalBand | InsufficientData, today: date
 ) -> dict[str, list[Any]]:
     idx = counted.index()
-    out: dict[str, list[Any]] = {c: [] for c in TREND_COLUMNS[4:]}
+    out: dict[str, list[Any]] = {c: [] for c in TREND_COLUMNS[5:]}
     windows: list[list[int]] = []
     for day in counted.days:
         rows: list[int] = []
@@ -460,7 +462,11 @@ def daily_trend(
             needed=BASELINE_MIN_DAYS,
         )
     cols = _rolling(counted, band, today)
+    keys = source_keys(daily)
     out = daily.reset_index(drop=True).assign(
+        source_key=pd.Series(
+            keys.tolist() if keys is not None else ["daily"] * len(daily), dtype=object
+        ),
         grade=counted.grade.astype(object),
         complete=[d < today for d in counted.days],
         counted=counted.counted,

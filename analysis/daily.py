@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from analysis.bounds import DEFAULT_WINDOW_S, MIN_BEATS
 from analysis.quality import GOOD, INSUFFICIENT, format_quality, grade_window, split_quality
-from analysis.trend_days import TrendsError
+from analysis.trend_days import DEFAULT_BEAT_SOURCE, TrendsError
 
 __all__ = [
     "DAILY_COLUMNS",
@@ -44,6 +44,7 @@ __all__ = [
 DAILY_COLUMNS: Final[tuple[str, ...]] = (
     "day",
     "source",
+    "beat_source",
     "ln_rmssd",
     "rmssd_ms",
     "resting_hr_bpm",
@@ -65,6 +66,7 @@ REQUIRED_WINDOW_COLUMNS: Final[tuple[str, ...]] = (
 )
 
 Source = Literal["morning", "night_median", "day_median", "none"]
+
 FALLBACK_SOURCES: Final[tuple[str, ...]] = ("night_median", "day_median")
 
 #: A detected morning reading starts between these local hours ...
@@ -119,6 +121,12 @@ def _prepare_windows(windows: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             w["ln_rmssd"] = np.log(w["rmssd_ms"].to_numpy(dtype=np.float64))
+    if "source" in windows.columns:
+        w["beat_source"] = [
+            str(v) if isinstance(v, str) and v else DEFAULT_BEAT_SOURCE for v in windows["source"]
+        ]
+    else:
+        w["beat_source"] = DEFAULT_BEAT_SOURCE
     w = w.sort_values("window_start", kind="stable").reset_index(drop=True)
     if len(w) == 0:
         w["local"] = pd.Series([], dtype=f"datetime64[ns, {zone.key}]")
@@ -201,6 +209,12 @@ def _pool(sel: pd.DataFrame, weights: NDArray[np.float64]) -> tuple[float, float
     return pooled_rmssd, hr, stress, artifact
 
 
+def _beat_source(sel: pd.DataFrame, weights: NDArray[np.float64]) -> str:
+    """The beat source behind most of a value's weight (windows hold one source each)."""
+    totals = pd.Series(weights, index=sel["beat_source"].to_numpy()).groupby(level=0).sum()
+    return str(totals.idxmax())
+
+
 def _morning_value(
     day_w: pd.DataFrame,
     intervals: list[tuple[pd.Timestamp, pd.Timestamp]],
@@ -233,6 +247,7 @@ def _morning_value(
         )
         return {
             "source": "morning",
+            "beat_source": _beat_source(sel, weights),
             "ln_rmssd": math.log(rmssd) if rmssd > 0 else math.nan,
             "rmssd_ms": rmssd,
             "resting_hr_bpm": hr,
@@ -260,6 +275,7 @@ def _median_value(
     ln = float(np.median(sel["ln_rmssd"].to_numpy(dtype=np.float64)))
     return {
         "source": source,
+        "beat_source": _beat_source(sel, np.ones(len(sel))),
         "ln_rmssd": ln,
         "rmssd_ms": math.exp(ln),
         "resting_hr_bpm": float(np.nanmedian(60000.0 / sel["mean_nn_ms"].to_numpy(np.float64))),
@@ -323,7 +339,9 @@ def daily_values(
     -------
     pandas.DataFrame
         :data:`DAILY_COLUMNS`, one row per local date in order (days without data included,
-        ``source == "none"``). ``ln_rmssd`` in ln(ms), ``rmssd_ms`` in ms, ``resting_hr_bpm`` in
+        ``source == "none"``). ``beat_source`` is where the value's beats came from (the windows'
+        ``source`` column: ``collector``, ``browser``, an import format; ``collector`` when the
+        windows do not say), so that trends compare one way of measuring at a time. ``ln_rmssd`` in ln(ms), ``rmssd_ms`` in ms, ``resting_hr_bpm`` in
         bpm, ``wear_hours`` = hours covered by NN intervals that day (all windows),
         ``artifact_share`` of the windows behind the value, ``quality`` a quality string whose
         first word is the grade.
@@ -377,6 +395,7 @@ def daily_values(
         row: dict[str, Any] = {
             "day": day,
             "source": "none",
+            "beat_source": None,
             "ln_rmssd": math.nan,
             "rmssd_ms": math.nan,
             "resting_hr_bpm": math.nan,

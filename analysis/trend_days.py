@@ -31,12 +31,15 @@ __all__ = [
     "json_float",
     "medicine_day_list",
     "primary_source",
+    "source_keys",
 ]
 
 #: Daily grades that count; ``poor`` and ``insufficient`` days never do.
 COUNTED_GRADES: Final[frozenset[str]] = frozenset({GOOD, FAIR})
 #: Preference among daily sources when they tie on valid days (see :func:`primary_source`).
 SOURCE_ORDER: Final[tuple[str, ...]] = ("morning", "night_median", "day_median")
+#: Beat source that needs no mention in a source key (the bedside collector's chest strap).
+DEFAULT_BEAT_SOURCE: Final[str] = "collector"
 #: The baseline is at most this many calendar days before the first medicine session.
 BASELINE_MAX_DAYS: Final[int] = 60
 
@@ -142,13 +145,33 @@ def _days(daily: pd.DataFrame) -> tuple[date, ...]:
     return tuple(out)
 
 
+def source_keys(daily: pd.DataFrame) -> NDArray[np.str_] | None:
+    """How each day was measured: ``source``, plus ``/beat_source`` unless the beats came from the
+    collector (``"morning"``, ``"morning/browser"``, ``"night_median/apple_health"``); ``None``
+    without a ``source`` column."""
+    if "source" not in daily.columns:
+        return None
+    src = daily["source"].astype(str).to_numpy()
+    if "beat_source" not in daily.columns:
+        return src.astype(np.str_)
+    beats = [
+        b if isinstance(b, str) and b and b != DEFAULT_BEAT_SOURCE else ""
+        for b in daily["beat_source"]
+    ]
+    return np.array(
+        [f"{s}/{b}" if b and s != "none" else s for s, b in zip(src, beats, strict=True)],
+        dtype=np.str_,
+    )
+
+
 def primary_source(daily: pd.DataFrame, before: date | None = None) -> str | None:
     """The source with the most valid days (before ``before`` if any there); ties prefer morning.
 
     Comparing days measured in different conditions (after waking vs asleep) would mix a
     systematic offset into the trend (ln RMSSD asleep is higher: Plews et al. 2013; Buchheit
     2014 ask for standardised conditions), so trends and verdicts use one source at a time.
-    A table without a ``source`` column is one source (``"daily"``).
+    A source is a way of measuring (:func:`source_keys`: the daily value's kind and where its beats
+    came from); a table without a ``source`` column is one source (``"daily"``).
     """
     _check(daily)
     ln = daily["ln_rmssd"].to_numpy(dtype=np.float64)
@@ -158,9 +181,10 @@ def primary_source(daily: pd.DataFrame, before: date | None = None) -> str | Non
         else np.where(np.isfinite(ln), GOOD, INSUFFICIENT)
     )
     ok = np.isfinite(ln) & np.isin(grades, list(COUNTED_GRADES))
-    if "source" not in daily.columns:
+    keys = source_keys(daily)
+    if keys is None:
         return "daily" if ok.any() else None
-    src = daily["source"].astype(str).to_numpy()
+    src = keys
     ok &= src != "none"
     if before is not None:
         days = np.array(_days(daily), dtype=object)
@@ -171,7 +195,7 @@ def primary_source(daily: pd.DataFrame, before: date | None = None) -> str | Non
         return None
     counts = pd.Series(src[ok]).value_counts()
     known = [s for s in SOURCE_ORDER if s in counts.index]
-    others = sorted(s for s in counts.index if s not in SOURCE_ORDER)
+    others = sorted(str(s) for s in counts.index if s not in SOURCE_ORDER)
     order = known + others
     return str(max(order, key=lambda s: (int(counts[s]), -order.index(s))))
 
@@ -214,7 +238,7 @@ def counted_days(
         else [GOOD if math.isfinite(v) else INSUFFICIENT for v in ln],
         dtype=np.str_,
     )
-    src_col = daily["source"].astype(str).to_numpy() if "source" in daily.columns else None
+    src_col = source_keys(daily)
     src = source if source is not None else primary_source(daily, before=before)
     artifact = (
         daily["artifact_share"].to_numpy(dtype=np.float64)

@@ -33,6 +33,7 @@ from api.db.queries import q
 DAILY_DB_COLUMNS: tuple[str, ...] = (
     "day",
     "source",
+    "beat_source",
     "ln_rmssd",
     "rmssd_ms",
     "resting_hr_bpm",

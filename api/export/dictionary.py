@@ -131,6 +131,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "pseudonym": "Patient pseudonym.",
         "day": "Local calendar day of the patient (shifted with the patient's date shift).",
         "source": "Which reading gives the daily value: morning | night_median | day_median | none.",
+        "beat_source": "Where its beats came from: collector | browser | an import format.",
         "ln_rmssd": "Daily ln RMSSD (ln ms).",
         "rmssd_ms": "Daily RMSSD (ms).",
         "resting_hr_bpm": "Daily resting heart rate (1/min).",

@@ -44,6 +44,7 @@ DAILY_SCHEMA = pa.schema(
         ("pseudonym", pa.string()),
         ("day", pa.date32()),
         ("source", pa.string()),
+        ("beat_source", pa.string()),
         ("ln_rmssd", pa.float64()),
         ("rmssd_ms", pa.float64()),
         ("resting_hr_bpm", pa.float64()),

@@ -53,6 +53,12 @@ class DailyOut(BaseModel):
 
     day: date
     source: str = Field(description="morning | night_median | day_median | none")
+    beat_source: str | None = Field(
+        description="Where the value's beats came from: collector, browser or an import format"
+    )
+    source_key: str | None = Field(
+        description="The way of measuring compared across days ('morning', 'morning/browser')"
+    )
     ln_rmssd: float | None
     rmssd_ms: float | None
     resting_hr_bpm: float | None
@@ -89,6 +95,8 @@ class DailyOut(BaseModel):
                 cls(
                     day=rec["day"],
                     source=str(rec.get("source") or "none"),
+                    beat_source=rec.get("beat_source") or None,
+                    source_key=rec.get("source_key") or None,
                     ln_rmssd=_num(rec.get("ln_rmssd")),
                     rmssd_ms=_num(rec.get("rmssd_ms")),
                     resting_hr_bpm=_num(rec.get("resting_hr_bpm")),

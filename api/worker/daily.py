@@ -60,6 +60,7 @@ def recompute_daily(conn: psycopg.Connection[Any], patient_id: uuid.UUID, tz: st
                     patient_id,
                     rec["day"],
                     str(rec["source"]),
+                    rec["beat_source"] if isinstance(rec["beat_source"], str) else None,
                     _num(rec["ln_rmssd"]),
                     _num(rec["rmssd_ms"]),
                     _num(rec["resting_hr_bpm"]),

@@ -9,7 +9,7 @@ DELETE FROM daily_values WHERE patient_id = %(patient_id)s
 
 -- name: daily_copy
 COPY daily_values (
-    patient_id, day, source, ln_rmssd, rmssd_ms, resting_hr_bpm, stress_index, n_windows, wear_hours,
+    patient_id, day, source, beat_source, ln_rmssd, rmssd_ms, resting_hr_bpm, stress_index, n_windows, wear_hours,
     artifact_share, quality
 ) FROM STDIN
 
@@ -19,8 +19,8 @@ WHERE patient_id = %(patient_id)s ORDER BY started_at
 
 -- name: daily_all
 -- Every stored day of the patient: the baseline may lie before any requested range.
-SELECT day, source, ln_rmssd, rmssd_ms, resting_hr_bpm, stress_index, n_windows, wear_hours,
-       artifact_share, quality
+SELECT day, source, beat_source, ln_rmssd, rmssd_ms, resting_hr_bpm, stress_index, n_windows,
+       wear_hours, artifact_share, quality
 FROM daily_values WHERE patient_id = %(patient_id)s ORDER BY day
 
 -- name: daily_session

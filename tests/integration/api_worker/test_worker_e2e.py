@@ -14,8 +14,8 @@ import psycopg
 from analysis import compute_windows_timed
 from analysis.trends import compute_trends
 from api.trend_view import patient_today
-from api.worker.window_frame import MARKER_COLUMNS
 from api.worker.runner import run_until_idle_async
+from api.worker.window_frame import MARKER_COLUMNS
 
 from .conftest import World, batches
 

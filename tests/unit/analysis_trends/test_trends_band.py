@@ -165,3 +165,27 @@ def test_bad_daily_tables_raise_typed_errors() -> None:
         daily_trend(daily.drop(columns=["day"]), [], today=D0)
     empty = daily_trend(daily.iloc[0:0], [D0], today=D0)
     assert empty.daily.empty and empty.latest() is None
+
+
+def test_days_measured_from_another_beat_source_do_not_mix() -> None:
+    from analysis.trends import daily_values
+
+    from .conftest import at, frame, morning
+
+    rows = []
+    for k in range(6):
+        day = D0 + timedelta(days=k)
+        r = morning(day, 3.8 + 0.02 * k)
+        r[0]["source"] = "browser" if k >= 4 else ("collector" if k % 2 else None)
+        rows += r
+    daily = daily_values(
+        frame(rows),
+        "Europe/Berlin",
+        [(at(D0 + timedelta(days=k), 7.0), at(D0 + timedelta(days=k), 7.1)) for k in range(6)],
+    )
+    # windows without a source were stored before beats carried provenance: the collector
+    assert daily["beat_source"].tolist() == ["collector"] * 4 + ["browser"] * 2
+    out = daily_trend(daily, [], today=D0 + timedelta(days=9)).daily
+    assert out["source_key"].tolist() == ["morning"] * 4 + ["morning/browser"] * 2
+    assert out["counted"].tolist() == [True] * 4 + [False] * 2
+    assert out["exclusion"].iloc[5] == "measured as morning/browser, not morning"
