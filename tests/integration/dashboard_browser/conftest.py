@@ -42,8 +42,10 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "dashboard"
 TZ = "Europe/Berlin"
-DAYS = 21
-MEDICINE_DAYS = (7, 14)
+#: Two medicine sessions after a 14-day baseline (verdicts need 10 valid baseline days): the cards show
+#: verdicts, a period under way and one not begun.
+DAYS = 35
+MEDICINE_DAYS = (14, 24)
 PASSWORD = "browser-test-password"
 BATCH_BEATS = 10_000
 
