@@ -1,11 +1,25 @@
 """The accounts-and-records routers (auth, users, assignments, patients, devices, sessions, journal,
-audit), included by ``api.app`` in this order; data and ingest routers are included separately."""
+audit, forms, invites, links, cohort), included by ``api.app`` in this order; data, ingest and export
+routers are included separately."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import assignments, audit, auth, devices, journal, patients, sessions, users
+from api.routes import (
+    assignments,
+    audit,
+    auth,
+    cohort,
+    devices,
+    forms,
+    invites,
+    journal,
+    links,
+    patients,
+    sessions,
+    users,
+)
 
 ROUTERS = (
     auth.router,
@@ -16,6 +30,10 @@ ROUTERS = (
     sessions.router,
     journal.router,
     audit.router,
+    forms.router,
+    invites.router,
+    links.router,
+    cohort.router,
 )
 
 
