@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
-from api.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from api.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 from api.errors import InvalidInput
 from api.routes.fields import (
     EMAIL_PATTERN,
@@ -622,25 +622,19 @@ def enforce(
         raise InvalidInput(summary, errors=problems)
 
 
-#: Shortest part of an email or name that a password must not contain.
-MIN_PERSONAL_PART_CHARS = 4
-
-
 def password_strength_problem(password: str, personal: tuple[str, ...] = ()) -> str | None:
     """What makes ``password`` a poor choice beyond its length, in the words the form shows; None if fine.
 
-    The one check of a new password's content for every way a password is set (invite, reset, first
-    setup, ``somatrace user create``): it refuses a password that repeats one character or contains the
-    account's email name or the person's name.
+    ``personal`` is the account's email, then names. The policy is ``api.auth.passwords``' (the one every
+    way of setting a password applies: estimated strength, not built on the email).
     """
-    if len(set(password)) <= 2:
-        return "Use more than one or two different characters."
-    lowered = password.lower()
-    for item in personal:
-        for part in re.split(r"[@\s._+-]+", item.lower()):
-            if len(part) >= MIN_PERSONAL_PART_CHARS and part in lowered:
-                return "Do not use your name or email address in the password."
-    return None
+    email = personal[0] if personal else None
+    problem = password_problem(
+        password, email=email or None, personal=[p for p in personal[1:] if p]
+    )
+    if problem is None:
+        return None
+    return f"The password {problem}."
 
 
 def enforce_password(data: Mapping[str, Any], personal: tuple[str, ...] = ()) -> None:

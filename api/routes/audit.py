@@ -124,6 +124,9 @@ def describe(row: dict[str, Any]) -> str:
         "set_password": "set a new password with a link",
         "create_device": "made a strap pairing code",
         "revoke_device": "revoked a strap",
+        "login": "signed in",
+        "login_failed": f"failed to sign in as {detail.get('email', '')}",
+        "login_throttled": f"was held back after repeated failed sign-ins as {detail.get('email', '')}",
         "assign": "assigned a therapist to the patient",
         "unassign": "ended a therapist's assignment to the patient",
     }

@@ -13,6 +13,7 @@ from api.routes import (
     cohort,
     devices,
     forms,
+    imports,
     invites,
     journal,
     links,
@@ -34,6 +35,7 @@ ROUTERS = (
     invites.router,
     links.router,
     cohort.router,
+    imports.router,
 )
 
 

@@ -88,7 +88,7 @@ function hourly(beats, tz) {
       byHour.set(key, entry);
     }
     entry.n += 1;
-    entry.sum += b.rr_ms ?? (b.rr_ticks * 1000) / 1024;
+    entry.sum += b.rr_ms;
   }
   return [...byHour.values()].sort((a, b) => a.start - b.start)
     .map((e) => [formatTime(e.start, tz), String(e.n), fmt(e.sum / e.n, 0)]);

@@ -20,7 +20,7 @@ function sharedList() {
       h("li", { text: "The words of your journal notes only if you turn on the second switch." })),
     h("h3", { text: "What they never receive" }),
     h("ul", {},
-      h("li", { text: "Your name, email address, your therapist's name or anything else that names you: you appear under a code (pseudonym) such as ST-7KQ2M9XA." }),
+      h("li", { text: "Your name, email address, your therapist's name or anything else that names you: you appear under a research code (pseudonym) such as R-3F9A0C12B7DE, which nobody at the clinic sees." }),
       h("li", { text: "Your therapist's notes about sessions." })),
     h("p", { class: "muted small", text: "Researchers may also shift all your dates by a secret number of weeks. You can turn sharing off at any time: exports made afterwards leave you out; copies researchers already made cannot be called back. Your care does not depend on this choice." }));
 }

@@ -120,7 +120,7 @@ function consentSection(patient) {
   return h("section", { class: "card", id: "consent-state", "aria-labelledby": "consent-title" },
     h("h2", { id: "consent-title", text: "Research consent" }),
     h("p", { id: "consent-summary", text: state }),
-    h("p", { class: "muted small", text: `${patient.consent_updated_at ? `Last changed by the patient ${formatDateTime(patient.consent_updated_at, tz)}. ` : "The patient has not chosen yet. "}Only the patient can change this, on their own page; researchers see them only as ${patient.pseudonym}.` }));
+    h("p", { class: "muted small", text: `${patient.consent_updated_at ? `Last changed by the patient ${formatDateTime(patient.consent_updated_at, tz)}. ` : "The patient has not chosen yet. "}Only the patient can change this, on their own page. Researchers see them under a separate research code, never as ${patient.pseudonym} or by name.` }));
 }
 
 async function detailsSection(patient) {
