@@ -32,6 +32,8 @@ admin_only = require_role("admin")
 MAX_AUDIT_ROWS = 1000
 #: Most rows one CSV download holds.
 MAX_AUDIT_CSV_ROWS = 100_000
+#: Largest audit id (bigserial).
+MAX_AUDIT_ID = 2**63 - 1
 #: Rows fetched per round trip for the CSV download.
 CSV_FETCH_ROWS = 2000
 #: Columns of the CSV download.
