@@ -88,7 +88,8 @@ async def current_user(request: Request, token: str | None = Depends(user_bearer
     """The logged-in user from ``Authorization: Bearer <access token>``; 401 when absent or invalid.
 
     The account is looked up on every request, so a disabled or deleted account loses access
-    at once.
+    at once, and so does every token issued before the account's session epoch was raised
+    (deactivation, password change).
     """
     if not token:
         raise _unauthorized("log in first: send Authorization: Bearer <access token>")
@@ -101,6 +102,8 @@ async def current_user(request: Request, token: str | None = Depends(user_bearer
         row = await cur.fetchone()
     if row is None or row["disabled_at"] is not None:
         raise _unauthorized("this account no longer exists or is disabled")
+    if row["session_epoch"] != claims.epoch:
+        raise _unauthorized("this session has ended; log in again")
     return Principal(
         user_id=cast(uuid.UUID, row["id"]),
         role=cast(Role, row["role"]),

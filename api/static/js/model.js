@@ -37,16 +37,8 @@ export function daysBetween(fromDay, toDay) {
   return Math.round((dayMs(toDay) - dayMs(fromDay)) / DAY_MS);
 }
 
-export function formatDateTime(instant, tz) {
-  return new Intl.DateTimeFormat("en-GB", {
-    timeZone: tz || "UTC", dateStyle: "medium", timeStyle: "short",
-  }).format(new Date(instant));
-}
-
-export function formatDay(day) {
-  return new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short" })
-    .format(new Date(dayMs(day)));
-}
+// Dates and times are shown in one style from the browser's locale (dates.js).
+export { formatDateTime, formatDay } from "./dates.js";
 
 const num = (v) => (v === null || v === undefined || v === "" || Number.isNaN(Number(v)) ? null : Number(v));
 

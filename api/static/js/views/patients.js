@@ -39,9 +39,13 @@ function positionBadge(summary) {
 export async function renderPatientList(main, _params, _current, isCurrent) {
   const patients = (await get("/v1/patients")) || [];
   if (!isCurrent()) return;
-  const heading = h("h1", { text: "Your patients" });
+  const heading = h("div", { class: "page-head" }, h("h1", { text: "Your patients" }),
+    h("a", { href: "#/patients/new", class: "button-link primary", id: "add-patient", text: "Add a patient" }));
   if (!patients.length) {
-    mount(main, heading, h("p", { class: "muted", text: "No patients are assigned to you yet." }));
+    mount(main, heading, h("div", { class: "card empty-state", id: "no-patients" },
+      h("p", { text: "No patients are assigned to you yet." }),
+      h("p", { text: "Add a patient, then invite them to set up their login, record their medicine sessions and pair their chest strap." }),
+      h("p", {}, h("a", { href: "#/patients/new", class: "button-link primary", text: "Add your first patient" }))));
     return;
   }
   const rows = await Promise.all(patients.map(async (p) => {
@@ -60,9 +64,10 @@ export async function renderPatientList(main, _params, _current, isCurrent) {
     h("thead", {}, h("tr", {}, ["Patient", "Last sync", "Wear (7 days)", "Days valid · 7-day ln RMSSD", "Flags", "Last session", "Next session"]
       .map((t) => h("th", { scope: "col", text: t })))),
     h("tbody", {}, rows.map(({ p, tz, summary, error }) => {
+      const login = p.has_account ? null : p.invite_state === "open" ? "invited, no login yet" : "no login yet";
       const name = h("th", { scope: "row" },
         h("a", { href: `#/patients/${p.id}`, class: "patient-link", dataset: { patientId: p.id }, text: p.display_name || p.pseudonym }),
-        h("div", { class: "muted small", text: p.pseudonym || "" }));
+        h("div", { class: "muted small", text: [p.pseudonym, login].filter(Boolean).join(" · ") }));
       if (error) return h("tr", {}, name, h("td", { colspan: 6, class: "notice-error", text: error }));
       const lastSync = p.last_sync_at || p.last_seen_at || p.last_upload_at;
       return h("tr", { dataset: { patientId: p.id } },

@@ -9,6 +9,7 @@ import {
   INTEGRATION_WITHIN_DAYS, addDays, fillDays, formatDateTime, formatDay, localDay, medicineSessions,
   normalizeIntegration, poorDays,
 } from "../model.js";
+import { patientHeader } from "./patient_tabs.js";
 import { loadTimeline } from "./patients.js";
 
 export const RANGES = [28, 42, 90, 180, 365];
@@ -25,13 +26,15 @@ export async function loadIntegration(patientId, sessionId) {
   return normalizeIntegration((await get(`/v1/patients/${patientId}/sessions/${sessionId}/integration`)) || {});
 }
 
-/** The detail panel for a journal pin (hover, focus or tap). */
-function pinDetails(panel, entry, tz) {
+/** The detail panel for a journal pin (hover, focus or tap): every note the pin groups. */
+function pinDetails(panel, entries, tz) {
   mount(panel,
-    h("h3", { text: `Journal, ${formatDateTime(entry.at, tz)}` }),
-    h("p", { class: "journal-text", text: entry.text || "(no text)" }),
-    entry.tags.length ? h("p", {}, entry.tags.map((t) => h("span", { class: "tag", text: t }))) : null,
-    h("p", { class: "muted", text: `Mood ${entry.mood ?? "–"} / 10 · Body ${entry.body ?? "–"} / 10` }));
+    h("h3", { text: entries.length === 1 ? "Journal note" : `${entries.length} journal notes` }),
+    entries.map((entry) => h("div", { class: "pin-entry" },
+      h("p", { class: "muted small", text: formatDateTime(entry.at, tz) }),
+      h("p", { class: "journal-text", text: entry.text || "(no text)" }),
+      entry.tags.length ? h("p", {}, entry.tags.map((t) => h("span", { class: "tag", text: t }))) : null,
+      h("p", { class: "muted small", text: `Mood ${entry.mood ?? "–"} / 10 · Body ${entry.body ?? "–"} / 10` }))));
   panel.hidden = false;
 }
 
@@ -188,7 +191,7 @@ export async function buildTimeline(patient, { simplified = false, isCurrent = (
   const trend = dailyTrendChart({
     days, medicine, integrations, journal: timeline.journal, tz, simplified,
     onDay: (day) => { window.location.hash = `${patientBase}/day/${day}`; },
-    onPin: (entry) => pinDetails(pinPanel, entry, tz),
+    onPin: (entries) => pinDetails(pinPanel, entries, tz),
   });
   trend.id = "daily-chart";
   section.append(
@@ -241,11 +244,5 @@ export async function renderTimeline(main, { patientId }, current, isCurrent) {
   if (!isCurrent()) return;
   const section = await buildTimeline(patient, { simplified: current.role === "patient", isCurrent });
   if (!section) return;
-  mount(main,
-    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" },
-      current.role === "therapist" ? h("a", { href: "#/patients", text: "Patients" }) : h("a", { href: "#/me", text: "My page" }),
-      " › ", h("span", { text: patient.display_name || patient.pseudonym })),
-    h("h1", { id: "patient-name", text: patient.display_name || patient.pseudonym }),
-    h("p", { class: "muted", text: `${patient.pseudonym || ""} · time zone ${patient.timezone || "UTC"}` }),
-    section);
+  mount(main, patientHeader(patient, "trend"), section);
 }
