@@ -13,7 +13,7 @@ COPY analysis ./analysis
 COPY api ./api
 COPY somatrace ./somatrace
 COPY wire ./wire
-RUN pip install . \
+RUN pip install '.[server]' \
     && useradd --system --home-dir /var/lib/somatrace --create-home somatrace
 
 USER somatrace
