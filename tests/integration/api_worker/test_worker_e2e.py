@@ -31,7 +31,9 @@ def reference_windows(world: World) -> pd.DataFrame:
     parts = []
     for block in np.unique(np.floor(t_s / BLOCK_S) * BLOCK_S):
         near = (t_s >= block - CONTEXT_S) & (t_s < block + BLOCK_S + CONTEXT_S)
-        frame = compute_windows_timed(t_s[near], rr_ms[near], window_s=300, clean=True, origin_s=0.0)
+        frame = compute_windows_timed(
+            t_s[near], rr_ms[near], window_s=300, clean=True, origin_s=0.0
+        )
         keep = (frame["window_start_s"] >= block) & (frame["window_start_s"] < block + BLOCK_S)
         parts.append(frame[keep])
     return pd.concat(parts, ignore_index=True)
