@@ -29,6 +29,9 @@ RETRY_AFTER_S: Final[int] = 2
 #: Event-loop lag above which uploads are shed, s: a loop this late means requests wait in front of
 #: the app for about as long before it even sees them.
 MAX_LOOP_LAG_S: Final[float] = 0.25
+#: Lag sheds only while at least this many uploads are in flight: a late loop with (almost) nothing
+#: to do is a busy machine, not a queue that shedding would shorten.
+MIN_IN_FLIGHT_FOR_LAG: Final[int] = 2
 #: How often the loop's lag is measured, s.
 LAG_PROBE_S: Final[float] = 0.05
 
@@ -107,7 +110,7 @@ class AdmissionMiddleware:
             self._slots = asyncio.Semaphore(self.max_in_flight)
         if self._probe is None or self._probe.done():
             self._probe = asyncio.get_running_loop().create_task(self._probe_lag())
-        if self.loop_lag_s > self.max_loop_lag_s:
+        if self.loop_lag_s > self.max_loop_lag_s and self.in_flight >= MIN_IN_FLIGHT_FOR_LAG:
             await self._refuse(send, "event loop behind")
             return
         try:

@@ -1,6 +1,7 @@
 """Uploader: sends spooled batches to the API's ingest endpoint and marks them sent after a 2xx.
 
-Retries with exponential backoff and jitter while the server or network is down; the server's
+Retries with exponential backoff and jitter while the server or network is down (at least as long
+as the server's Retry-After when it sheds load); the server's
 idempotency (per batch id and beat time) makes re-sending after a crash safe. A batch refused with a
 4xx is quarantined in the spool with the server's reason and later batches flow on. Every answer's
 ``Date`` header feeds the clock check (``collector.clock``).
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import json
 import logging
 import random
@@ -96,6 +98,23 @@ def batch_payload(batch: SpoolBatch) -> BatchDoc:
         ((g.start_ms, g.end_ms) for g in batch.gaps),
         batch.strap,
     )
+
+
+def retry_after_s(response: httpx.Response, cap_s: float) -> float | None:
+    """The ``Retry-After`` of ``response`` in seconds (delta-seconds or an HTTP date), at most
+    ``cap_s``; ``None`` when absent or unreadable."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    return min(cap_s, max(0.0, seconds))
 
 
 def _detail(response: httpx.Response) -> str:
@@ -201,6 +220,8 @@ class Uploader:
         self._retention_s = retention_s
         self._transport = transport
         self._rng = rng or random.Random()  # noqa: S311 - retry jitter, not cryptography
+        #: The server's ``Retry-After`` of the last 503/429 (s), honoured by the next wait.
+        self.retry_after_s: float | None = None
         self._client: httpx.AsyncClient | None = None
         self._wake = asyncio.Event()
         #: Consecutive failed rounds (0 after a successful one), for status displays.
@@ -244,6 +265,15 @@ class Uploader:
         jittered uniformly in [d/2, d]."""
         exp = min(self._backoff_max_s, self._backoff_initial_s * 2.0 ** max(0, attempt - 1))
         return exp / 2 + self._rng.uniform(0, exp / 2)
+
+    def failure_delay_s(self) -> float:
+        """Wait after a failed round: the backoff, or the server's ``Retry-After`` (plus up to a
+        quarter more, so shed collectors do not return all at once) when that is longer."""
+        delay = self.backoff_s(self.failures)
+        if self.retry_after_s is not None:
+            delay = max(delay, self.retry_after_s * self._rng.uniform(1.0, 1.25))
+            self.retry_after_s = None
+        return delay
 
     async def upload_pending(self) -> UploadResult:
         """Send batches until the spool is drained or a retryable failure stops the round.
@@ -311,6 +341,7 @@ class Uploader:
                 continue
             if status >= 500 or status in _RETRYABLE_4XX:
                 error = f"server answered {status}: {_detail(response)}"
+                self.retry_after_s = retry_after_s(response, self._backoff_max_s)
                 break
             detail = _detail(response)
             self.last_error = f"server refused batch {batch.batch_id} ({status}): {detail}"
@@ -387,7 +418,7 @@ class Uploader:
                             await asyncio.to_thread(self.spool.prune, self._retention_s)
                     else:
                         self.failures += 1
-                        delay = self.backoff_s(self.failures)
+                        delay = self.failure_delay_s()
                 await self._sleep(stop, delay)
         finally:
             await self.aclose()
