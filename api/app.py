@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api import __version__
 from api.db.pool import Database
 from api.errors import SomatraceError
+from api.instruments.loader import load_catalog
 from api.middleware import install_middleware
 from api.routes import dashboard, health
 from api.routes import data as data_routes
@@ -96,6 +97,8 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    # instrument definitions and protocol templates: a bad file stops start-up, naming file and field
+    app.state.catalog = load_catalog(settings.instruments_dir, settings.questionnaire_template)
     _install_error_handlers(app)
     install_middleware(app)
     app.include_router(health.router)

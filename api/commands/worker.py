@@ -36,7 +36,13 @@ def worker(
             return
         typer.echo("analysis worker running (Ctrl+C stops it)", err=True)
         asyncio.run(
-            run_worker(conninfo, wait=True, concurrency=concurrency, install_signal_handlers=True)
+            run_worker(
+                conninfo,
+                wait=True,
+                concurrency=concurrency,
+                install_signal_handlers=True,
+                settings=settings,
+            )
         )
 
 

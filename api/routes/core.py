@@ -1,11 +1,25 @@
 """The accounts-and-records routers (auth, users, assignments, patients, devices, sessions, journal,
-audit), included by ``api.app`` in this order; data and ingest routers are included separately."""
+questionnaires, safety alerts, notifications, mail, audit), included by ``api.app`` in this order;
+data and ingest routers are included separately."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import assignments, audit, auth, devices, journal, patients, sessions, users
+from api.routes import (
+    assignments,
+    audit,
+    auth,
+    devices,
+    journal,
+    mail,
+    notifications,
+    patients,
+    questionnaires,
+    safety,
+    sessions,
+    users,
+)
 
 ROUTERS = (
     auth.router,
@@ -15,6 +29,10 @@ ROUTERS = (
     devices.router,
     sessions.router,
     journal.router,
+    questionnaires.router,
+    safety.router,
+    notifications.router,
+    mail.router,
     audit.router,
 )
 

@@ -21,7 +21,9 @@ from psycopg.rows import dict_row
 
 from api.db.queries import q
 from api.errors import DatabaseUnavailable
-from api.settings import Settings
+from api.mail.outbox import MAIL_QUEUE
+from api.mail.tasks import register_mail_tasks
+from api.settings import Settings, get_settings
 from api.worker.queue import QUEUE, TASK_NAME, defer_pending_sync
 from api.worker.recompute import RecomputeReport, recompute_patient
 
@@ -34,8 +36,8 @@ RETRY: Final[procrastinate.RetryStrategy] = procrastinate.RetryStrategy(
 )
 
 
-def build_app(conninfo: str) -> procrastinate.App:
-    """The procrastinate app on ``conninfo`` with the recompute task registered."""
+def build_app(conninfo: str, settings: Settings | None = None) -> procrastinate.App:
+    """The procrastinate app on ``conninfo`` with the recompute and mail tasks registered."""
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=conninfo, min_size=1, max_size=4)
     )
@@ -53,6 +55,7 @@ def build_app(conninfo: str) -> procrastinate.App:
                 report.days_written,
             )
 
+    register_mail_tasks(app, conninfo, settings or get_settings())
     return app
 
 
@@ -79,13 +82,14 @@ async def run_worker(
     concurrency: int = 1,
     name: str = "somatrace-worker",
     install_signal_handlers: bool = False,
+    settings: Settings | None = None,
 ) -> None:
-    """Run a worker on the analysis queue; with ``wait=False`` return once no job is ready."""
+    """Run a worker on the analysis and mail queues; with ``wait=False`` return once no job is ready."""
     await asyncio.to_thread(_reconcile, conninfo)
-    app = build_app(conninfo)
+    app = build_app(conninfo, settings)
     async with app.open_async():
         await app.run_worker_async(
-            queues=[QUEUE],
+            queues=[QUEUE, MAIL_QUEUE],
             wait=wait,
             concurrency=concurrency,
             name=name,
@@ -152,13 +156,16 @@ def job_status(conninfo: str, limit: int = 50) -> JobStatus:
 class InProcessWorker:
     """A worker running as a task of the API's event loop (``serve`` with the embedded database)."""
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(self, conninfo: str, settings: Settings | None = None) -> None:
         self.conninfo = conninfo
+        self.settings = settings
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(
-            run_worker(self.conninfo, wait=True, name="somatrace-in-process"),
+            run_worker(
+                self.conninfo, wait=True, name="somatrace-in-process", settings=self.settings
+            ),
             name="analysis worker",
         )
         self._task.add_done_callback(self._report_end)
@@ -184,7 +191,7 @@ def start_in_process_worker(settings: Settings, conninfo: str) -> InProcessWorke
         enabled = settings.embedded
     if not enabled:
         return None
-    worker = InProcessWorker(conninfo)
+    worker = InProcessWorker(conninfo, settings)
     worker.start()
     logger.info("analysis worker running in-process")
     return worker
