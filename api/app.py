@@ -21,6 +21,7 @@ from api.routes import dashboard, health
 from api.routes import data as data_routes
 from api.routes import exports as export_routes
 from api.routes import ingest as ingest_routes
+from api.routes import wire as wire_routes
 from api.routes.core import include_core_routers
 from api.settings import Settings
 from api.worker.runner import start_in_process_worker
@@ -105,6 +106,7 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
     include_core_routers(app)
     app.include_router(dashboard.router)
     app.include_router(ingest_routes.router)
+    app.include_router(wire_routes.router)
     app.include_router(export_routes.router)
     app.include_router(data_routes.router)
     return app

@@ -6,6 +6,7 @@ No CORS middleware is installed: the dashboard is served from the same origin as
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 
 from fastapi import FastAPI
@@ -17,6 +18,12 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_INGEST_BODY_BYTES = 4 * 1024 * 1024
 #: Paths with their own, larger limit.
 LARGE_BODY_PATHS: Mapping[str, int] = {"/v1/ingest/beats": MAX_INGEST_BODY_BYTES}
+#: Largest import upload (a whole Apple Health export; spooled to disk and parsed streaming).
+MAX_IMPORT_BODY_BYTES = 4 * 1024**3
+#: Path patterns with their own limit (checked when no exact path matches).
+LARGE_BODY_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"^/v1/patients/[^/]+/imports$"), MAX_IMPORT_BODY_BYTES),
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -108,7 +115,13 @@ class BodySizeLimitMiddleware:
 
     def limit_for(self, path: str) -> int:
         """The body limit of ``path`` in bytes."""
-        return self.large_paths.get(path.rstrip("/") or "/", self.max_body_bytes)
+        key = path.rstrip("/") or "/"
+        if key in self.large_paths:
+            return self.large_paths[key]
+        for pattern, limit in LARGE_BODY_PATTERNS:
+            if pattern.match(key):
+                return limit
+        return self.max_body_bytes
 
     async def _refuse(self, send: Send, limit: int) -> None:
         headers, body = _too_large(limit)

@@ -50,6 +50,7 @@ from collector.gatt import (
     parse_heart_rate_measurement,
     parse_utf8_string,
 )
+from wire import StrapInfo
 
 logger = logging.getLogger(__name__)
 
@@ -122,23 +123,16 @@ class StrapAdvert:
 
 
 @dataclass(frozen=True)
-class StrapInfo:
-    """What the strap says about itself after connecting (None where it does not say)."""
-
-    address: str
-    name: str | None
-    manufacturer: str | None
-    model: str | None
-    firmware: str | None
-    battery_pct: int | None
-
-
-@dataclass(frozen=True)
 class Connected:
-    """The link is up and the strap info was read; notifications follow."""
+    """The link is up and the strap info was read; notifications follow.
+
+    ``info`` is what goes on the wire with each batch (``wire.StrapInfo``); the manufacturer name
+    (0x2A29) only chooses the strap's quirk profile and is not sent.
+    """
 
     wall_s: float
     info: StrapInfo
+    manufacturer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -476,10 +470,10 @@ class StrapClient:
                 await client.disconnect()
             return
         try:
-            info = await self._read_info(client, device)
+            info, manufacturer = await self._read_info(client, device)
             self.connections += 1
             session.announced = True
-            self._emit(Connected(self._clock(), info))
+            self._emit(Connected(self._clock(), info, manufacturer))
             self._set_state(LinkState.CONNECTED)
             await client.start_notify(HEART_RATE_MEASUREMENT_UUID, self._on_heart_rate)
             await self._subscribe_battery(client)
@@ -530,7 +524,9 @@ class StrapClient:
             logger.warning("reading %s failed: %s", uuid, exc)
             return None
 
-    async def _read_info(self, client: BleakClient, device: BLEDevice) -> StrapInfo:
+    async def _read_info(
+        self, client: BleakClient, device: BLEDevice
+    ) -> tuple[StrapInfo, str | None]:
         def text(raw: bytes | None) -> str | None:
             if raw is None:
                 return None
@@ -547,14 +543,15 @@ class StrapClient:
                 battery = parse_battery_level(raw_battery)
             except MalformedPacket as exc:
                 logger.warning("strap sent an unreadable battery level: %s", exc)
-        return StrapInfo(
+        manufacturer = text(await self._read_optional(client, MANUFACTURER_NAME_UUID))
+        info = StrapInfo(
             address=device.address,
             name=device.name,
-            manufacturer=text(await self._read_optional(client, MANUFACTURER_NAME_UUID)),
             model=text(await self._read_optional(client, MODEL_NUMBER_UUID)),
             firmware=text(await self._read_optional(client, FIRMWARE_REVISION_UUID)),
             battery_pct=battery,
         )
+        return info, manufacturer
 
     async def _subscribe_battery(self, client: BleakClient) -> None:
         char = client.services.get_characteristic(BATTERY_LEVEL_UUID)

@@ -30,13 +30,13 @@ from collector.ble import (
     StateChanged,
     StrapClient,
     StrapEvent,
-    StrapInfo,
 )
 from collector.ecg import EcgWriter
 from collector.errors import CollectorError
 from collector.quirks import profile_for
 from collector.spool import Spool
 from collector.uploader import Uploader
+from wire import StrapInfo
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class LiveState:
 
     link_state: LinkState = LinkState.IDLE
     strap: StrapInfo | None = None
+    manufacturer: str | None = None
     heart_rate_bpm: int | None = None
     last_rr_ms: float | None = None
     rmssd_ms: float | None = None
@@ -300,20 +301,13 @@ class Recorder:
         elif isinstance(event, Connected):
             info = event.info
             state.strap = info
+            state.manufacturer = event.manufacturer
             state.connections += 1
             state.battery_pct = info.battery_pct
             self.beat_clock.on_connect(
-                event.wall_s, profile_for(info.manufacturer, info.model, info.name)
+                event.wall_s, profile_for(event.manufacturer, info.model, info.name)
             )
-            await asyncio.to_thread(
-                lambda: self.spool.set_strap_info(
-                    address=info.address,
-                    name=info.name,
-                    model=info.model,
-                    firmware=info.firmware,
-                    battery_pct=info.battery_pct,
-                )
-            )
+            await asyncio.to_thread(self.spool.set_strap_info, info)
         elif isinstance(event, Disconnected):
             self.beat_clock.on_disconnect(event.wall_s)
             self._recent_rr_ms.clear()

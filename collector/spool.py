@@ -19,8 +19,9 @@ from pathlib import Path
 
 from collector.beats import Beat, Gap
 from collector.errors import CollectorError
+from wire import StrapInfo
 
-__all__ = ["Spool", "SpoolBatch", "SpoolError", "SpoolStats", "StrapInfo"]
+__all__ = ["Spool", "SpoolBatch", "SpoolError", "SpoolStats"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,17 +67,6 @@ _MAX_GAPS_PER_BATCH = 1000
 
 class SpoolError(CollectorError):
     """The spool file cannot be used, or a call got invalid input."""
-
-
-@dataclass(frozen=True, slots=True)
-class StrapInfo:
-    """Strap identity sent with every batch (the ingest contract's ``strap`` object)."""
-
-    address: str | None = None
-    name: str | None = None
-    model: str | None = None
-    firmware: str | None = None
-    battery_pct: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,21 +244,12 @@ class Spool:
                 f"cannot write to spool {self.path}: {exc}", path=str(self.path)
             ) from exc
 
-    def set_strap_info(
-        self,
-        *,
-        address: str | None = None,
-        name: str | None = None,
-        model: str | None = None,
-        firmware: str | None = None,
-        battery_pct: int | None = None,
-    ) -> None:
+    def set_strap_info(self, info: StrapInfo) -> None:
         """Store the strap identity sent with batches created from now on."""
-        if battery_pct is not None and not 0 <= battery_pct <= 100:
+        if info.battery_pct is not None and not 0 <= info.battery_pct <= 100:
             raise SpoolError(
-                f"battery_pct must be 0–100, got {battery_pct}", battery_pct=battery_pct
+                f"battery_pct must be 0–100, got {info.battery_pct}", battery_pct=info.battery_pct
             )
-        info = StrapInfo(address, name, model, firmware, battery_pct)
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('strap', ?) "
@@ -454,11 +435,4 @@ class Spool:
 
 
 def _strap_from_json(text: str) -> StrapInfo:
-    data = json.loads(text)
-    return StrapInfo(
-        address=data.get("address"),
-        name=data.get("name"),
-        model=data.get("model"),
-        firmware=data.get("firmware"),
-        battery_pct=data.get("battery_pct"),
-    )
+    return StrapInfo.from_doc(json.loads(text))

@@ -12,13 +12,13 @@ import json
 import logging
 import random
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from collector.errors import CollectorError
 from collector.spool import Spool, SpoolBatch
+from wire import INGEST_PATH, MAX_BEATS_PER_BATCH, BatchDoc, encode_batch
 
 __all__ = [
     "DEFAULT_RETENTION_S",
@@ -33,8 +33,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Path of the ingest endpoint below the server URL (the API issue's contract).
-INGEST_PATH = "/v1/ingest/beats"
 #: Uploaded beats stay in the local spool this long (seconds) before ``prune`` deletes them.
 DEFAULT_RETENTION_S = 7 * 24 * 3600.0
 
@@ -83,20 +81,14 @@ class UploadResult:
         return self.error is None and self.pending == 0
 
 
-def batch_payload(batch: SpoolBatch) -> dict[str, Any]:
-    """The ingest contract's JSON body for a batch."""
-    return {
-        "batch_id": str(batch.batch_id),
-        "beats": [{"t_ms": b.t_ms, "rr_ticks": b.rr_ticks} for b in batch.beats],
-        "gaps": [{"start_ms": g.start_ms, "end_ms": g.end_ms} for g in batch.gaps],
-        "strap": {
-            "address": batch.strap.address,
-            "name": batch.strap.name,
-            "model": batch.strap.model,
-            "firmware": batch.strap.firmware,
-            "battery_pct": batch.strap.battery_pct,
-        },
-    }
+def batch_payload(batch: SpoolBatch) -> BatchDoc:
+    """The wire contract's document for a spooled batch (``wire.encode_batch``)."""
+    return encode_batch(
+        batch.batch_id,
+        ((b.t_ms, b.rr_ticks) for b in batch.beats),
+        ((g.start_ms, g.end_ms) for g in batch.gaps),
+        batch.strap,
+    )
 
 
 def _detail(response: httpx.Response) -> str:
@@ -176,8 +168,10 @@ class Uploader:
             raise UploadError(f"server URL must be http(s)://host[:port], got {server_url!r}")
         if not device_token:
             raise UploadError("device token is empty; pair the collector first")
-        if max_batch_beats < 1:
-            raise UploadError(f"max_batch_beats must be at least 1, got {max_batch_beats}")
+        if not 1 <= max_batch_beats <= MAX_BEATS_PER_BATCH:
+            raise UploadError(
+                f"max_batch_beats must be 1-{MAX_BEATS_PER_BATCH}, got {max_batch_beats}"
+            )
         self.spool = spool
         self.ingest_url = server_url.rstrip("/") + INGEST_PATH
         self._token = device_token

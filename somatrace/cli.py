@@ -57,6 +57,7 @@ def _register_all() -> None:
     from analysis import cli as analysis_commands
     from api.commands import db as db_commands
     from api.commands import export as export_commands
+    from api.commands import imports as import_commands
     from api.commands import serve as serve_commands
     from api.commands import user as user_commands
     from api.commands import worker as worker_commands
@@ -70,6 +71,7 @@ def _register_all() -> None:
         user_commands.register,
         worker_commands.register,
         export_commands.register,
+        import_commands.register,
         analysis_commands.register,
         collector_commands.register,
     ]

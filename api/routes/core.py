@@ -11,6 +11,7 @@ from api.routes import (
     audit,
     auth,
     devices,
+    imports,
     journal,
     mail,
     notifications,
@@ -34,6 +35,7 @@ ROUTERS = (
     notifications.router,
     mail.router,
     audit.router,
+    imports.router,
 )
 
 

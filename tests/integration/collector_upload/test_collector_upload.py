@@ -23,6 +23,7 @@ from collector.uploader import (
     UploadError,
     batch_payload,
 )
+from wire import StrapInfo
 
 from .conftest import TOKEN, IngestServer
 
@@ -77,11 +78,13 @@ async def test_2xx_marks_batches_sent_and_payload_follows_contract(
     ingest_server: IngestServer, spool: Spool
 ) -> None:
     spool.set_strap_info(
-        address="AA:BB:CC:DD:EE:FF",
-        name="Polar H10 1",
-        model="H10",
-        firmware="3.2.0",
-        battery_pct=88,
+        StrapInfo(
+            address="AA:BB:CC:DD:EE:FF",
+            name="Polar H10 1",
+            model="H10",
+            firmware="3.2.0",
+            battery_pct=88,
+        )
     )
     times = fill(spool, 12_000)
     up = fast_uploader(spool, ingest_server.url)

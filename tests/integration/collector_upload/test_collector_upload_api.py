@@ -23,6 +23,7 @@ from collector.gatt import parse_heart_rate_measurement
 from collector.quirks import profile_for
 from collector.spool import Spool
 from collector.uploader import BatchRejected, DeviceTokenRejected, Uploader
+from wire import StrapInfo
 
 from .conftest import free_port
 from .record_child import encode, notifications
@@ -116,7 +117,9 @@ async def test_recording_reaches_the_api_exactly_once_even_after_a_crash(
 ) -> None:
     path = tmp_path / "spool.sqlite3"
     spool = Spool(path)
-    spool.set_strap_info(address="A0:9E:1A:00:00:02", name="Polar H10 0A0B0C0E", model="H10")
+    spool.set_strap_info(
+        StrapInfo(address="A0:9E:1A:00:00:02", name="Polar H10 0A0B0C0E", model="H10")
+    )
     record(spool, time.time() - 900, drop_after=300)
     spooled = [
         (int(t), int(r))
