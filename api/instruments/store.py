@@ -1,5 +1,8 @@
-"""Reads what a patient's schedule needs (protocol, sessions, responses, zone) with named queries and
-computes it; the schedule logic itself is ``schedules``'s and ``change``'s.
+"""Stores a scored response (raising its safety alert and queueing the alert's e-mails in the same
+transaction), and reads what a patient's schedule needs (protocol, sessions, responses, zone).
+
+Scoring and the schedule logic are ``scoring``'s, ``schedules``'s and ``change``'s; auditing is the
+caller's.
 """
 
 from __future__ import annotations
@@ -12,14 +15,18 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
 from api.db.queries import q
 from api.errors import NotFound
 from api.instruments.change import SessionChange, session_changes
+from api.instruments.definition import Instrument
 from api.instruments.loader import Catalog
 from api.instruments.protocol import Protocol, protocol_problems
 from api.instruments.schedules import ResponseRef, ScheduledPoint, SessionRef, schedule
+from api.instruments.scoring import Score, score
+from api.mail.outbox import enqueue_alert_notices
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +109,63 @@ async def load_schedule(
         if p.instrument in catalog.instruments
     ]
     return PatientSchedule(protocol, zone, sessions, responses, points)
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    row: dict[str, Any]
+    score: Score
+    alert_id: uuid.UUID | None
+    notices_queued: int
+
+    @property
+    def id(self) -> uuid.UUID:
+        return cast(uuid.UUID, self.row["id"])
+
+
+async def record_response(
+    conn: Conn,
+    inst: Instrument,
+    answers: list[int],
+    *,
+    patient_id: uuid.UUID,
+    at: datetime,
+    source: str,
+    entered_by: uuid.UUID | None,
+    public_url: str | None,
+) -> RecordedResponse:
+    """Score ``answers`` and store them; a met risk rule raises a safety alert and queues e-mail to the
+    assigned therapists. Run inside the caller's transaction, so all of it is kept or none.
+
+    Raises ``InvalidAnswers`` (422, naming each bad item) before anything is written.
+    """
+    result = score(inst, answers)
+    cur = await conn.execute(
+        q("q_response_insert"),
+        {
+            "patient_id": patient_id,
+            "instrument": inst.id,
+            "instrument_version": inst.version,
+            "at": at,
+            "answers": list(answers),
+            "total": result.total,
+            "severity": result.severity,
+            "subscales": Jsonb(result.subscales),
+            "source": source,
+            "entered_by": entered_by,
+        },
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    if not result.safety_alert:
+        return RecordedResponse(dict(row), result, None, 0)
+    rules = [{"id": r.id, "label": r.label} for r in result.risk_rules]
+    cur = await conn.execute(
+        q("safety_alert_insert"),
+        {"patient_id": patient_id, "response_id": row["id"], "rules": Jsonb(rules)},
+    )
+    alert = await cur.fetchone()
+    assert alert is not None
+    alert_id = cast(uuid.UUID, alert["id"])
+    notices = await enqueue_alert_notices(conn, public_url, patient_id, alert_id)
+    return RecordedResponse(dict(row), result, alert_id, notices)

@@ -56,20 +56,20 @@ async def enqueue(
 
 
 async def enqueue_alert_notices(
-    conn: Conn, settings: Settings, patient_id: uuid.UUID, alert_id: uuid.UUID
+    conn: Conn, public_url: str | None, patient_id: uuid.UUID, alert_id: uuid.UUID
 ) -> int:
     """Tell every active therapist assigned to ``patient_id`` about an alert (or, with none, the
     admins, asking them to assign one). Returns how many messages were queued."""
     cur = await conn.execute(q("safety_assigned_therapists"), {"patient_id": patient_id})
     recipients = await cur.fetchall()
-    message = messages.safety_alert(settings.public_url)
+    message = messages.safety_alert(public_url)
     if not recipients:
         logger.warning(
             "safety alert %s: no active therapist is assigned; telling the admins", alert_id
         )
         cur = await conn.execute(q("safety_active_admins"))
         recipients = await cur.fetchall()
-        message = messages.unassigned_alert(settings.public_url)
+        message = messages.unassigned_alert(public_url)
     for row in recipients:
         await enqueue(
             conn, message, to_address=str(row["email"]), to_user_id=row["id"], alert_id=alert_id

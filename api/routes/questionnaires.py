@@ -34,8 +34,12 @@ from api.instruments.loader import Catalog
 from api.instruments.protocol import Protocol, protocol_problems
 from api.instruments.schedules import ScheduledPoint, due_list
 from api.instruments.scoring import score
-from api.instruments.store import PatientProtocol, effective_protocol, load_schedule
-from api.mail.outbox import enqueue_alert_notices
+from api.instruments.store import (
+    PatientProtocol,
+    effective_protocol,
+    load_schedule,
+    record_response,
+)
 from api.routes.fields import Time
 from api.routes.responses import AUTH_ERRORS, PATIENT_ERRORS, errors
 from api.routes.safety import crisis_message, open_alert_counts
@@ -173,7 +177,6 @@ async def get_instrument(
 
 
 # --- responses ------------------------------------------------------------------------------------
-InstrumentId = str
 
 
 class ResponseCreate(BaseModel):
@@ -249,7 +252,8 @@ async def create_response(
                 }
             ],
         )
-    result = score(inst, body.answers)
+    # refuse bad answers before the clock or the database is looked at
+    score(inst, body.answers)
     now = datetime.now(UTC)
     source: Literal["patient", "clinic"] = "clinic" if principal.role == "therapist" else "patient"
     at = now
@@ -266,42 +270,24 @@ async def create_response(
             )
         at = body.at
     settings = get_app_settings(request)
-    alert_id: uuid.UUID | None = None
     async with get_db(request).connection() as conn, conn.transaction():
-        cur = await conn.execute(
-            q("q_response_insert"),
-            {
-                "patient_id": patient_id,
-                "instrument": inst.id,
-                "instrument_version": inst.version,
-                "at": at,
-                "answers": list(body.answers),
-                "total": result.total,
-                "severity": result.severity,
-                "subscales": Jsonb(result.subscales),
-                "source": source,
-                "entered_by": principal.user_id,
-            },
+        recorded = await record_response(
+            conn,
+            inst,
+            list(body.answers),
+            patient_id=patient_id,
+            at=at,
+            source=source,
+            entered_by=principal.user_id,
+            public_url=settings.public_url,
         )
-        row = await cur.fetchone()
-        assert row is not None
-        response_id = cast(uuid.UUID, row["id"])
         detail: dict[str, Any] = {
-            "response_id": str(response_id),
+            "response_id": str(recorded.id),
             "instrument": inst.id,
             "source": source,
         }
         await record(conn, principal, "create", route_name(request), patient_id, detail)
-        if result.safety_alert:
-            rules = [{"id": r.id, "label": r.label} for r in result.risk_rules]
-            cur = await conn.execute(
-                q("safety_alert_insert"),
-                {"patient_id": patient_id, "response_id": response_id, "rules": Jsonb(rules)},
-            )
-            alert = await cur.fetchone()
-            assert alert is not None
-            alert_id = cast(uuid.UUID, alert["id"])
-            notices = await enqueue_alert_notices(conn, settings, patient_id, alert_id)
+        if recorded.alert_id is not None:
             await record(
                 conn,
                 principal,
@@ -310,11 +296,15 @@ async def create_response(
                 patient_id,
                 {
                     **detail,
-                    "alert_id": str(alert_id),
-                    "rules": [r["id"] for r in rules],
-                    "notices_queued": notices,
+                    "alert_id": str(recorded.alert_id),
+                    "rules": [r.id for r in recorded.score.risk_rules],
+                    "notices_queued": recorded.notices_queued,
                 },
             )
+    result = recorded.score
+    row = recorded.row
+    response_id = recorded.id
+    alert_id = recorded.alert_id
     return ResponseCreated(
         id=response_id,
         instrument=inst.id,
@@ -537,8 +527,9 @@ class ScoreRef(BaseModel):
 
 
 class BaselineOut(ScoreRef):
-    source: Literal["pre_session", "treatment_baseline"] = Field(
-        description="pre_session: answered before this session; treatment_baseline: before the first"
+    source: Literal["treatment_baseline", "pre_session"] = Field(
+        description="treatment_baseline: the latest answer before the first medicine session; "
+        "pre_session: none exists, so the latest before this session stands in"
     )
 
 
@@ -557,11 +548,15 @@ class PointChangeOut(BaseModel):
         description="Total below the remission cut-off (null: not defined)"
     )
     meaningful: bool | None = Field(description="Change ≥ the instrument's meaningful change")
+    since_session: int | None = Field(description="Points since the session's pre-session score")
 
 
 class InstrumentChangeOut(BaseModel):
     instrument: str
-    baseline: BaselineOut | None
+    baseline: BaselineOut | None = Field(
+        description="What change, response and remission are judged against"
+    )
+    pre_session: ScoreRef | None = Field(description="The latest answer before this session")
     points: list[PointChangeOut]
     latest: PointChangeOut | None = Field(description="The most recent answered point")
 
@@ -591,6 +586,7 @@ def session_change_out(item: SessionChange) -> SessionChangeOut:
                 response=p.change.response if p.change else None,
                 remission=p.change.remission if p.change else None,
                 meaningful=p.change.meaningful if p.change else None,
+                since_session=p.since_session,
             )
             for p in ic.points
         ]
@@ -602,7 +598,11 @@ def session_change_out(item: SessionChange) -> SessionChangeOut:
         )
         out.append(
             InstrumentChangeOut(
-                instrument=ic.instrument, baseline=baseline, points=points, latest=latest
+                instrument=ic.instrument,
+                baseline=baseline,
+                pre_session=_score_ref(ic.pre_session) if ic.pre_session is not None else None,
+                points=points,
+                latest=latest,
             )
         )
     return SessionChangeOut(
@@ -621,8 +621,9 @@ async def list_change(
     catalog: Catalog = Depends(get_catalog),
     _: Principal = Depends(patient_reader),
 ) -> list[SessionChangeOut]:
-    """Per medicine session: each instrument's pre-session baseline and every scheduled point's
-    score, change, response (≥ 50 % drop) and remission (PHQ-9, GAD-7 below 5)."""
+    """Per medicine session: each instrument's baseline (before the first medicine session), the
+    score before this session, and every scheduled point's score, change, response (≥ 50 % drop from
+    baseline) and remission (PHQ-9, GAD-7 below 5)."""
     async with get_db(request).connection() as conn:
         sched = await load_schedule(conn, catalog, patient_id, datetime.now(UTC))
     return [session_change_out(s) for s in sched.changes(catalog)]

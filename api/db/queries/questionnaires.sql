@@ -62,3 +62,6 @@ SELECT r.id, r.instrument, r.instrument_version, r.at, r.answers, r.total, r.sev
 FROM questionnaire_responses r
 WHERE r.patient_id = %(patient_id)s AND r.at >= %(start)s AND r.at < %(end)s
 ORDER BY r.at, r.id
+
+-- name: q_patient_login
+SELECT id FROM users WHERE patient_id = %(patient_id)s

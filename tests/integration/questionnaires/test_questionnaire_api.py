@@ -271,7 +271,8 @@ async def test_change_shows_response_and_remission_per_session(world: World) -> 
     [item] = r.json()
     assert item["session_id"] == session_id
     phq9 = next(i for i in item["instruments"] if i["instrument"] == "phq9")
-    assert phq9["baseline"]["total"] == 18 and phq9["baseline"]["source"] == "pre_session"
+    assert phq9["baseline"]["total"] == 18 and phq9["baseline"]["source"] == "treatment_baseline"
+    assert phq9["pre_session"]["total"] == 18
     latest = phq9["latest"]
     assert latest["score"]["total"] == 4 and latest["change"] == -14
     assert latest["response"] is True and latest["remission"] is True

@@ -175,11 +175,8 @@ def test_change_per_session_uses_the_pre_session_baseline() -> None:
     changes = session_changes(standard(), catalog.instruments, sessions, responses, points)
     assert [c.session_id for c in changes] == ["s1", "s2"]
     s1 = next(i for i in changes[0].instruments if i.instrument == "phq9")
-    assert (
-        s1.baseline is not None
-        and s1.baseline.response.id == "base"
-        and s1.baseline.source == "pre_session"
-    )
+    assert s1.baseline is not None and s1.baseline.response.id == "base"
+    assert s1.baseline.source == "treatment_baseline" and s1.pre_session == s1.baseline.response
     by_label = {p.label: p for p in s1.points}
     assert by_label["day 7"].change is not None and by_label["day 7"].change.response is True
     assert by_label["day 7"].change.remission is False
@@ -187,8 +184,26 @@ def test_change_per_session_uses_the_pre_session_baseline() -> None:
     assert by_label["day 1"].state == "missed" and by_label["day 1"].change is None
     assert s1.latest is not None and s1.latest.label == "day 28"
     s2 = next(i for i in changes[1].instruments if i.instrument == "phq9")
-    assert (
-        s2.baseline is not None and s2.baseline.response.id == "d28"
-    )  # the latest answer before s2
+    assert s2.baseline is not None and s2.baseline.response.id == "base"  # the treatment baseline
+    assert s2.pre_session is not None and s2.pre_session.id == "d28"  # the latest answer before s2
+    s2d7 = next(p for p in s2.points if p.label == "day 7")
+    assert s2d7.change is not None and s2d7.change.change == -17 and s2d7.change.remission is True
+    assert s2d7.since_session == -1
     gad = next(i for i in changes[0].instruments if i.instrument == "gad7")
     assert gad.baseline is None and gad.latest is None
+
+
+def test_without_a_baseline_the_pre_session_score_stands_in() -> None:
+    second = local(2026, 4, 6, 10)
+    sessions = [SessionRef("s1", "medicine", SESSION), SessionRef("s2", "medicine", second)]
+    responses = [phq(local(2026, 3, 30, 9), 12, "d28"), phq(local(2026, 4, 13, 9), 5, "s2d7")]
+    points = run(local(2026, 4, 14, 9), sessions, responses)
+    changes = session_changes(standard(), load_catalog().instruments, sessions, responses, points)
+    s1 = next(i for i in changes[0].instruments if i.instrument == "phq9")
+    assert s1.baseline is None and s1.latest is not None and s1.latest.change is None
+    s2 = next(i for i in changes[1].instruments if i.instrument == "phq9")
+    assert s2.baseline is not None and s2.baseline.source == "pre_session"
+    day7 = next(p for p in s2.points if p.label == "day 7")
+    assert (
+        day7.change is not None and day7.change.response is True and day7.change.remission is False
+    )
