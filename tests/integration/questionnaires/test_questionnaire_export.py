@@ -56,10 +56,20 @@ async def consenting_world(world: World) -> dict[str, Any]:
         headers=world.other_patient.headers,
     )
     assert r.status_code == 201
+    # exports name patients by their research pseudonym; the clinic's reference code must not appear
     pseudonyms = {
+        row["patient_id"]: row["pseudonym"]
+        for row in api.sql("SELECT patient_id, pseudonym FROM research_pseudonyms")
+    }
+    clinic_codes = {
         row["id"]: row["pseudonym"] for row in api.sql("SELECT id, pseudonym FROM patients")
     }
-    return {"ids": ids, "mine": pseudonyms[world.patient_id], "other": pseudonyms[other]}
+    return {
+        "ids": ids,
+        "mine": pseudonyms[world.patient_id],
+        "other": pseudonyms[other],
+        "codes": [clinic_codes[world.patient_id], clinic_codes[other]],
+    }
 
 
 async def export(world: World, fmt: str, **params: Any) -> zipfile.ZipFile:
@@ -81,6 +91,7 @@ def no_leaks(world: World, zf: zipfile.ZipFile, facts: dict[str, Any]) -> None:
             "Other Person",
             str(world.patient_id),
             *facts["ids"],
+            *facts["codes"],
         ):
             assert secret.encode() not in data, (name, secret)
 
