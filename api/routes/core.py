@@ -1,6 +1,6 @@
 """The accounts-and-records routers (auth, users, assignments, patients, devices, sessions, journal,
-questionnaires, safety alerts, notifications, mail, audit), included by ``api.app`` in this order;
-data and ingest routers are included separately."""
+questionnaires, safety alerts, notifications, mail, audit, forms, invites, links, cohort), included by
+``api.app`` in this order; data, ingest and export routers are included separately."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from api.routes import (
     assignments,
     audit,
     auth,
+    cohort,
     devices,
+    forms,
     imports,
+    invites,
     journal,
+    links,
     mail,
     notifications,
     patients,
@@ -35,6 +39,10 @@ ROUTERS = (
     notifications.router,
     mail.router,
     audit.router,
+    forms.router,
+    invites.router,
+    links.router,
+    cohort.router,
     imports.router,
 )
 
