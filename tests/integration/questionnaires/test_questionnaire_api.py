@@ -166,7 +166,12 @@ async def test_due_list_follows_the_medicine_session(world: World) -> None:
     assert all("none recorded yet" in d["reason"] for d in r.json())
     r = await world.api.client.post(
         f"{base}/sessions",
-        json={"kind": "medicine", "started_at": started.isoformat()},
+        json={
+            "kind": "medicine",
+            "medicine": "ketamine",
+            "route": "im",
+            "started_at": started.isoformat(),
+        },
         headers=world.therapist.headers,
     )
     assert r.status_code == 201, r.text
@@ -253,7 +258,12 @@ async def test_change_shows_response_and_remission_per_session(world: World) -> 
     base = f"/v1/patients/{world.patient_id}"
     r = await world.api.client.post(
         f"{base}/sessions",
-        json={"kind": "medicine", "started_at": session.isoformat()},
+        json={
+            "kind": "medicine",
+            "medicine": "ketamine",
+            "route": "im",
+            "started_at": session.isoformat(),
+        },
         headers=world.therapist.headers,
     )
     session_id = r.json()["id"]

@@ -31,14 +31,17 @@ async def consenting_world(world: World) -> dict[str, Any]:
         headers=world.patient.headers,
     )
     assert r.status_code == 200
-    await api.client.post(
+    r = await api.client.post(
         f"/v1/patients/{world.patient_id}/sessions",
         json={
             "kind": "medicine",
+            "medicine": "ketamine",
+            "route": "iv",
             "started_at": (datetime.now(UTC) - timedelta(days=5)).isoformat(),
         },
         headers=world.therapist.headers,
     )
+    assert r.status_code == 201, r.text
     ids = []
     for instrument, answers in (
         ("phq9", [2, 2, 1, 1, 1, 1, 1, 1, 1]),
