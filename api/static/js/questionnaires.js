@@ -44,7 +44,7 @@ export function crisisBox(message, id = "crisis-message") {
   return h("div", { class: "crisis", id, role: "alert", tabindex: "-1" },
     h("h2", { text: "Please read this now" }),
     h("p", { class: "crisis-text", text: message }),
-    h("p", { text: "Your therapist has been told and will contact you, but they may not see it right away." }));
+    h("p", { text: "Your therapist has been told, but they may not see it right away: do not wait for them if you are in danger." }));
 }
 
 /** Severity band of `total` on `inst` (its published bands). */
@@ -246,4 +246,32 @@ export function answerForm(inst, patientId, { onSubmit, extra = null, submitLabe
     buttons);
   show(false);
   return form;
+}
+
+// --- the therapist's patient list -------------------------------------------------------------------
+
+/** A patient's safety-alert badge for the patient list (a link to their questionnaires page), or null. */
+export function alertBadge(patient) {
+  const n = patient.open_safety_alerts || 0;
+  if (!n) return null;
+  return h("a", { href: `#/patients/${patient.id}/questionnaires`, class: "badge badge-alert alert-link",
+    dataset: { alerts: String(n) }, text: `⚠ ${n === 1 ? "safety alert" : `${n} safety alerts`}: please act` });
+}
+
+/** The patient list's questionnaire flags ("2 questionnaires overdue"), as words. */
+export function questionnaireFlags(patient) {
+  const out = [];
+  if (patient.questionnaires_overdue) out.push(`${patient.questionnaires_overdue} questionnaire${patient.questionnaires_overdue > 1 ? "s" : ""} overdue`);
+  if (patient.questionnaires_due) out.push(`${patient.questionnaires_due} questionnaire${patient.questionnaires_due > 1 ? "s" : ""} due`);
+  return out;
+}
+
+/** A banner above the patient list naming the patients with open safety alerts (null when none). */
+export function alertBanner(patients) {
+  const flagged = patients.filter((p) => p.open_safety_alerts);
+  if (!flagged.length) return null;
+  return h("div", { class: "notice notice-error alert-banner", id: "alert-banner", role: "alert" },
+    h("p", {}, h("strong", { text: `Safety alert${flagged.length > 1 ? "s" : ""}: ` }),
+      "an answer showed risk. Please contact the patient and acknowledge the alert with a note."),
+    h("ul", {}, flagged.map((p) => h("li", {}, h("a", { href: `#/patients/${p.id}/questionnaires`, text: p.display_name || p.pseudonym })))));
 }

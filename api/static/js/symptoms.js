@@ -107,7 +107,7 @@ function autoWidth(plot, host, height) {
   new ResizeObserver(resize).observe(host);
 }
 
-function miniChart({ xs, series, yRange, yLabel, layers, medicine, label, height }) {
+function miniChart({ xs, series, yRange, ySplits, yLabel, layers, medicine, label, height }) {
   const host = h("div", { class: "chart symptom-chart", role: "img", "aria-label": label });
   const opts = {
     width: 800,
@@ -115,11 +115,10 @@ function miniChart({ xs, series, yRange, yLabel, layers, medicine, label, height
     tzDate: utcDate,
     cursor: { sync: { key: SYNC_KEY }, drag: { x: false, y: false } },
     legend: { live: true },
-    scales: { x: { time: true, range: xs.length ? [xs[0] - HALF_DAY_S, xs[xs.length - 1] + HALF_DAY_S] : undefined },
-      y: { range: yRange } },
+    scales: { x: { time: true }, y: { range: yRange } },
     axes: [
       { stroke: COLORS.black, grid: { stroke: "#eeeeee" }, space: 60, values: (u, splits) => splits.map((v) => formatAxisDay(dayOfX(v))) },
-      { label: yLabel, stroke: COLORS.black, grid: { show: false }, size: 50 },
+      { label: yLabel, stroke: COLORS.black, grid: { show: false }, size: 50, splits: ySplits ? () => ySplits : undefined },
     ],
     series: [
       { value: (u, v, s, idx) => (idx === null || idx === undefined || v === null ? "–" : formatDay(dayOfX(v))) },
@@ -155,11 +154,12 @@ export function symptomPanel({ days, responses, journal, instruments, medicine, 
       xs,
       series: [{ label: `${inst.short_title} total`, color: INSTRUMENT_COLORS[k % INSTRUMENT_COLORS.length], values }],
       yRange: [inst.min_total - 0.5, inst.max_total + 0.5],
+      ySplits: [...inst.bands.map((b) => b.min), inst.max_total],
       yLabel: inst.short_title,
       layers: [bandLayer(inst)],
       medicine,
       label: `${inst.short_title} totals on ${rows.length} days over its severity bands; table follows.`,
-      height: 150,
+      height: 190,
     });
     chart.id = `symptom-chart-${id}`;
     chart.dataset.points = String(values.filter((v) => v !== null).length);
@@ -177,6 +177,7 @@ export function symptomPanel({ days, responses, journal, instruments, medicine, 
         { label: "Body (journal)", color: COLORS.green, values: scales.body, digits: 1 },
       ],
       yRange: [-0.5, 10.5],
+      ySplits: [0, 5, 10],
       yLabel: "0–10",
       layers: [],
       medicine,

@@ -7,6 +7,7 @@ import { readingsSection } from "./me_readings.js";
 import { journalSection, renderJournalEdit } from "./me_journal.js";
 import { strapSection } from "./me_strap.js";
 import { consentSection } from "./me_consent.js";
+import { questionnairesSection, remindersSection } from "./me_questionnaires.js";
 
 export { renderJournalEdit };
 
@@ -18,9 +19,11 @@ export { renderJournalEdit };
  * journal.
  */
 export const PATIENT_SECTIONS = [
+  questionnairesSection,
   readingsSection,
   journalSection,
   strapSection,
+  remindersSection,
   consentSection,
 ];
 

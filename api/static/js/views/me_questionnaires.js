@@ -23,7 +23,7 @@ export async function questionnairesSection({ patient }) {
   ]);
   const { open, done } = sortDue(due || []);
   const answer = (item) => h("a", { href: `#/me/questionnaires/${item.instrument}`, class: "button-link primary small",
-    id: `answer-${item.instrument}`, text: "Answer now", "aria-label": `Answer the ${shortTitle(instruments, item.instrument)} now` });
+    id: `answer-${item.instrument}`, text: "Answer now", "aria-label": `Answer now: ${shortTitle(instruments, item.instrument)}` });
   const seen = new Set();
   const openOnce = open.filter((d) => (seen.has(d.instrument) ? false : seen.add(d.instrument)));
   return h("section", { class: "card wide", id: "questionnaires", "aria-labelledby": "questionnaires-title" },
