@@ -294,7 +294,25 @@ def frequency_markers(
     Task Force of the ESC and NASPE (1996). Heart rate variability: standards of measurement.
     Circulation 93:1043-1065. neurokit2 0.2.13 ``hrv_frequency``, ``signal_psd``, ``signal_power``.
     """
-    windows = check_windows(nn_ms, t_s)
+    return frequency_markers_checked(check_windows(nn_ms, t_s))
+
+
+def frequency_markers_checked(
+    windows: Sequence[tuple[NDArray[np.float64], NDArray[np.float64]]],
+) -> FrequencyMarkers:
+    """:func:`frequency_markers` of windows already validated (``kernel_input.check_windows``).
+
+    Parameters
+    ----------
+    windows:
+        ``(nn_ms, t_s)`` pairs of float64 arrays: positive NN intervals (ms) and strictly
+        increasing beat end times (s) of equal length.
+
+    Returns
+    -------
+    FrequencyMarkers
+        As :func:`frequency_markers`.
+    """
     n_windows = len(windows)
     lf_out = np.full(n_windows, np.nan)
     hf_out = np.full(n_windows, np.nan)
