@@ -71,8 +71,6 @@ logger = logging.getLogger(__name__)
 # Physiological clipping of simulated intervals (ms): 30–200 bpm.
 SIM_RR_MIN_MS = 300.0
 SIM_RR_MAX_MS = 2000.0
-#: Ticks of the Bluetooth Heart Rate Measurement RR field per second.
-TICKS_PER_S = 1024
 
 _GRID_HZ = 1.0  # grid of the band-limited components (Hz); breathing is evaluated per beat
 _PROFILE_STEP_S = 10.0  # step of the slowly varying state profiles (s)

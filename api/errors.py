@@ -5,6 +5,8 @@ The app turns these into responses in one place (``api.app``); the CLI turns the
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SomatraceError(Exception):
     """Root of all api errors.
@@ -38,6 +40,19 @@ class SomatraceError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def response_headers(self) -> dict[str, str]:
+        """Headers the answer carries: a class's ``headers`` and ``Retry-After`` from ``retry_after_s``."""
+        headers = dict(getattr(self, "headers", None) or {})
+        retry = self.fields.get("retry_after_s")
+        if isinstance(retry, int) and not isinstance(retry, bool) and retry > 0:
+            headers["Retry-After"] = str(retry)
+        return headers
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The one error shape every endpoint answers with: ``{"error": {code, message, fields}}``."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
 
 class ConfigError(SomatraceError):
     """A setting is missing, malformed or points at something unusable; ``setting`` names it."""
@@ -51,10 +66,18 @@ class ConfigError(SomatraceError):
 
 
 class DatabaseUnavailable(SomatraceError):
-    """The database cannot be reached or refused the connection."""
+    """The database cannot be reached, refused the connection, or has no free connection in time
+    (``busy``); answered 503 with ``Retry-After``."""
 
     status = 503
     code = "database_unavailable"
+
+
+class Overloaded(SomatraceError):
+    """The API is saturated and sheds this request (back-pressure); 503 with ``Retry-After``."""
+
+    status = 503
+    code = "overloaded"
 
 
 class MigrationError(SomatraceError):
@@ -89,6 +112,20 @@ class Forbidden(SomatraceError):
 class Conflict(SomatraceError):
     status = 409
     code = "conflict"
+
+
+class MalformedRequest(SomatraceError):
+    """The request cannot be read at all (a body that is not JSON)."""
+
+    status = 400
+    code = "malformed_request"
+
+
+class UnsupportedMediaType(SomatraceError):
+    """The body is sent with a ``Content-Type`` the endpoint does not take."""
+
+    status = 415
+    code = "unsupported_media_type"
 
 
 class InvalidInput(SomatraceError):

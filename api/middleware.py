@@ -1,15 +1,26 @@
-"""ASGI middleware: security headers on every response and a request body size limit.
+"""ASGI middleware: security headers on every response, a request body size limit, and the error
+envelope for exceptions no handler caught (so a 500 carries the headers and the envelope too).
 
-No CORS middleware is installed: the dashboard is served from the same origin as the API.
+No CORS middleware is installed: the dashboard is served from the same origin as the API. Forwarded
+headers are ``api.proxies``'s, back-pressure ``api.admission``'s, metrics ``api.metrics``'s.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Iterable, Mapping
 
+import psycopg
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_body
+from api.proxies import TrustedProxyMiddleware
+from api.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 #: Largest request body accepted by default, in bytes.
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -17,6 +28,12 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_INGEST_BODY_BYTES = 4 * 1024 * 1024
 #: Paths with their own, larger limit.
 LARGE_BODY_PATHS: Mapping[str, int] = {"/v1/ingest/beats": MAX_INGEST_BODY_BYTES}
+#: Largest import upload (a whole Apple Health export; spooled to disk and parsed streaming).
+MAX_IMPORT_BODY_BYTES = 4 * 1024**3
+#: Path patterns with their own limit (checked when no exact path matches).
+LARGE_BODY_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"^/v1/patients/[^/]+/imports$"), MAX_IMPORT_BODY_BYTES),
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -70,22 +87,82 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _too_large(limit: int) -> tuple[list[tuple[bytes, bytes]], bytes]:
-    body = json.dumps(
-        {
-            "error": {
-                "code": "payload_too_large",
-                "message": f"the request body is larger than {limit} bytes",
-                "fields": {"limit_bytes": limit},
-            }
-        }
-    ).encode()
+def json_error_message(
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, object] | None = None,
+    extra_headers: Iterable[tuple[bytes, bytes]] = (),
+) -> tuple[Message, Message]:
+    """The ``http.response.start`` and ``http.response.body`` messages of an error envelope."""
+    body = json.dumps(error_body(code, message, dict(fields or {}))).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
+        *extra_headers,
     ]
-    return headers, body
+    return (
+        {"type": "http.response.start", "status": status, "headers": headers},
+        {"type": "http.response.body", "body": body},
+    )
+
+
+class UnhandledErrorMiddleware:
+    """Answers an exception that escaped every handler with the error envelope (500, or 503 for a
+    lost database connection), logged once with its traceback.
+
+    Inside ``SecurityHeadersMiddleware``, so the answer carries the security headers; the
+    connection stays usable. An exception after the response started (a broken stream) is
+    re-raised: the server then closes the connection, which is the only honest signal left.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            where = f"{scope.get('method', '')} {scope.get('path', '')}"
+            if isinstance(exc, psycopg.OperationalError):
+                logger.warning("database error on %s: %s", where, exc)
+                start, body = json_error_message(
+                    503,
+                    "database_unavailable",
+                    "the database is unavailable; try again later",
+                    {"retry_after_s": 5},
+                    [(b"retry-after", b"5")],
+                )
+            else:
+                logger.exception("unhandled error on %s", where)
+                start, body = json_error_message(
+                    500, "internal_error", "the server failed to answer this request"
+                )
+            await send(start)
+            await send(body)
+
+
+def _too_large(limit: int) -> tuple[Message, Message]:
+    return json_error_message(
+        413,
+        "payload_too_large",
+        f"the request body is larger than {limit} bytes",
+        {"limit_bytes": limit},
+        [(b"connection", b"close")],
+    )
 
 
 class BodySizeLimitMiddleware:
@@ -108,12 +185,18 @@ class BodySizeLimitMiddleware:
 
     def limit_for(self, path: str) -> int:
         """The body limit of ``path`` in bytes."""
-        return self.large_paths.get(path.rstrip("/") or "/", self.max_body_bytes)
+        key = path.rstrip("/") or "/"
+        if key in self.large_paths:
+            return self.large_paths[key]
+        for pattern, limit in LARGE_BODY_PATTERNS:
+            if pattern.match(key):
+                return limit
+        return self.max_body_bytes
 
     async def _refuse(self, send: Send, limit: int) -> None:
-        headers, body = _too_large(limit)
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        start, body = _too_large(limit)
+        await send(start)
+        await send(body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -159,7 +242,12 @@ class BodySizeLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-def install_middleware(app: FastAPI) -> None:
-    """Add the body limit and, outermost, the security headers (so 413s carry them too)."""
+def install_middleware(app: FastAPI, settings: Settings | None = None) -> None:
+    """Add, from the inside out: the body limit, the catch-all error envelope, the security headers
+    (so 413s and 500s carry them too) and, outermost, forwarded headers of trusted proxies (so the
+    client address and HTTPS are known to everything inside)."""
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    trusted = settings.trusted_proxies if settings is not None else []
+    app.add_middleware(TrustedProxyMiddleware, trusted=trusted)

@@ -5,21 +5,62 @@ No other module reads the environment; everything that needs configuration recei
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.errors import ConfigError
 
-#: Values that mark a secret as "fill me in"; refused outside development.
+logger = logging.getLogger(__name__)
+
+#: Values that mark a secret as "fill me in" (the generated one is used instead in development).
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "CHANGE_ME", "secret", "placeholder"})
-#: Shortest acceptable signing secret, in bytes of text.
+#: Shortest acceptable signing secret, in characters.
 MIN_SECRET_LENGTH = 32
+#: Least estimated guesses (log10) for a signing secret in production: about 100 bits. zxcvbn
+#: estimates 43 for ``secrets.token_urlsafe(32)``, 64 for ``openssl rand -base64 48``, and under 15
+#: for repeated words, one repeated character or keyboard walks.
+MIN_SECRET_GUESSES_LOG10 = 30.0
+#: zxcvbn looks at this many leading characters of a secret (its own limit; a longer secret is at
+#: least as strong as its prefix).
+SECRET_ESTIMATE_CHARS = 72
+
+
+def secret_weakness(value: str) -> str | None:
+    """Why ``value`` is too weak to sign tokens, or ``None`` when it is strong enough.
+
+    Judged by estimated strength (zxcvbn's guess count: patterns, repeats, dictionary words,
+    keyboard walks), not by a list of known placeholders.
+    """
+    from zxcvbn import zxcvbn  # loaded only when a secret is judged
+
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"has {len(value)} characters; at least {MIN_SECRET_LENGTH} are needed"
+    if not value.strip():
+        return "is only white space"
+    estimate = zxcvbn(value[:SECRET_ESTIMATE_CHARS], max_length=SECRET_ESTIMATE_CHARS)
+    guesses_log10 = float(estimate["guesses_log10"])
+    if guesses_log10 < MIN_SECRET_GUESSES_LOG10:
+        return (
+            f"is guessable (about 10^{guesses_log10:.0f} guesses; at least "
+            f"10^{MIN_SECRET_GUESSES_LOG10:.0f} are needed): use a random value such as "
+            "`openssl rand -base64 48`"
+        )
+    return None
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
 
 
 class Environment(StrEnum):
@@ -63,6 +104,33 @@ class Settings(BaseSettings):
         description="Run the analysis worker inside `serve`; default: only with the embedded database.",
     )
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="`json`: one JSON object per log line (for log collectors)."
+    )
+    trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = (
+        Field(
+            default_factory=list,
+            description="Addresses or networks (comma-separated) of reverse proxies whose "
+            "X-Forwarded-For / X-Forwarded-Proto are believed; default none.",
+        )
+    )
+    db_pool_timeout_s: float = Field(
+        default=0.5, gt=0, le=30, description="Longest wait for a pooled connection (then 503)."
+    )
+    ingest_max_in_flight: int = Field(
+        default=16,
+        ge=1,
+        description="Ingest requests one API process handles at once; more answer 503 with "
+        "Retry-After (back-pressure).",
+    )
+    worker_heartbeat_s: float = Field(
+        default=10.0, gt=0, description="How often a worker tells the database it is alive."
+    )
+    worker_stalled_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A job whose worker sent no heartbeat for this long is stalled and retried.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -73,29 +141,49 @@ class Settings(BaseSettings):
             raise ValueError("must start with postgresql:// or postgres://")
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        items = _split_list(value)
+        if isinstance(items, list):
+            try:
+                return [ipaddress.ip_network(str(item), strict=False) for item in items]
+            except ValueError as exc:
+                raise ValueError(f"not an address or network: {exc}") from None
+        return items
+
     @property
     def embedded(self) -> bool:
         """True when no database URL is configured and an embedded PostgreSQL is used."""
         return self.database_url is None
 
     def signing_secret(self) -> str:
-        """The token signing secret; refuses placeholders outside development.
+        """The token signing secret; in production it must be strong (``secret_weakness``).
 
-        In development with no secret configured, a random one is generated once and kept in
+        In development a configured secret needs ``MIN_SECRET_LENGTH`` characters (a guessable one
+        is logged as a warning); with none configured, a random one is generated once and kept in
         ``data_dir/secret_key`` (mode 0600) so tokens survive restarts.
         """
         raw = self.secret_key.get_secret_value() if self.secret_key is not None else None
-        if raw is not None and raw not in PLACEHOLDER_SECRETS and len(raw) >= MIN_SECRET_LENGTH:
-            return raw
         if self.environment is Environment.production:
-            raise ConfigError(
-                "SOMATRACE_SECRET_KEY",
-                f"must be set to a random value of at least {MIN_SECRET_LENGTH} characters in production",
-            )
+            if raw is None or raw in PLACEHOLDER_SECRETS:
+                raise ConfigError(
+                    "SOMATRACE_SECRET_KEY",
+                    "must be set to a random value in production (e.g. `openssl rand -base64 48`)",
+                )
+            weakness = secret_weakness(raw)
+            if weakness is not None:
+                raise ConfigError("SOMATRACE_SECRET_KEY", weakness)
+            return raw
         if raw is not None and raw not in PLACEHOLDER_SECRETS:
-            raise ConfigError(
-                "SOMATRACE_SECRET_KEY", f"must be at least {MIN_SECRET_LENGTH} characters"
-            )
+            if len(raw) < MIN_SECRET_LENGTH:
+                raise ConfigError(
+                    "SOMATRACE_SECRET_KEY", f"must be at least {MIN_SECRET_LENGTH} characters"
+                )
+            weakness = secret_weakness(raw)
+            if weakness is not None:
+                logger.warning("SOMATRACE_SECRET_KEY %s (refused in production)", weakness)
+            return raw
         path = self.data_dir / "secret_key"
         try:
             if path.exists():

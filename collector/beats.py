@@ -11,7 +11,8 @@ import logging
 from dataclasses import dataclass, field
 
 from collector.gatt import HeartRateMeasurement
-from collector.quirks import GENERIC, StrapProfile, effective_contact, filter_rr, ticks_to_ms
+from collector.quirks import GENERIC, StrapProfile, effective_contact, filter_rr
+from wire import ticks_to_ms
 
 __all__ = [
     "DEFAULT_GAIN_EARLY",

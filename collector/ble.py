@@ -21,7 +21,12 @@ from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
-from bleak.exc import BleakBluetoothNotAvailableError, BleakDeviceNotFoundError, BleakError
+from bleak.exc import (
+    BleakBluetoothNotAvailableError,
+    BleakDBusError,
+    BleakDeviceNotFoundError,
+    BleakError,
+)
 
 from collector.ecg import (
     PMD_CONTROL_POINT_UUID,
@@ -50,6 +55,7 @@ from collector.gatt import (
     parse_heart_rate_measurement,
     parse_utf8_string,
 )
+from wire import StrapInfo
 
 logger = logging.getLogger(__name__)
 
@@ -122,23 +128,16 @@ class StrapAdvert:
 
 
 @dataclass(frozen=True)
-class StrapInfo:
-    """What the strap says about itself after connecting (None where it does not say)."""
-
-    address: str
-    name: str | None
-    manufacturer: str | None
-    model: str | None
-    firmware: str | None
-    battery_pct: int | None
-
-
-@dataclass(frozen=True)
 class Connected:
-    """The link is up and the strap info was read; notifications follow."""
+    """The link is up and the strap info was read; notifications follow.
+
+    ``info`` is what goes on the wire with each batch (``wire.StrapInfo``); the manufacturer name
+    (0x2A29) only chooses the strap's quirk profile and is not sent.
+    """
 
     wall_s: float
     info: StrapInfo
+    manufacturer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,27 +234,38 @@ class Backoff:
         return ceiling * (1.0 - self.jitter * rng.random())
 
 
+#: BlueZ / D-Bus error names (``BleakDBusError.dbus_error``) and the reaction to each. Anything else
+#: is a failed link, retried with backoff.
+DBUS_ERROR_KINDS: dict[str, ErrorKind] = {
+    # Another operation (scan, connect) of the adapter is still running: retry soon.
+    "org.bluez.Error.InProgress": ErrorKind.BUSY,
+    # The adapter is powered off or not yet initialised.
+    "org.bluez.Error.NotReady": ErrorKind.ADAPTER_UNAVAILABLE,
+    # bluetoothd is not running, or this user may not talk to it.
+    "org.freedesktop.DBus.Error.ServiceUnknown": ErrorKind.ADAPTER_UNAVAILABLE,
+    "org.freedesktop.DBus.Error.AccessDenied": ErrorKind.ADAPTER_UNAVAILABLE,
+    # BlueZ forgot the device object (cache expired while the strap was away): scan again.
+    "org.bluez.Error.DoesNotExist": ErrorKind.NOT_FOUND,
+    "org.freedesktop.DBus.Error.UnknownObject": ErrorKind.NOT_FOUND,
+}
+
+
 def classify_bleak_error(exc: BaseException) -> ErrorKind:
-    """Map an exception raised by bleak (or the OS below it) to the client's reaction."""
+    """Map an exception raised by bleak (or the OS below it) to the client's reaction.
+
+    Uses the structured fields only, never the message text: the exception class
+    (``BleakBluetoothNotAvailableError`` with its ``reason``, ``BleakDeviceNotFoundError``) and, for
+    BlueZ, ``BleakDBusError.dbus_error`` (``DBUS_ERROR_KINDS``).
+    """
     if isinstance(exc, BleakBluetoothNotAvailableError | BluetoothUnavailable):
         return ErrorKind.ADAPTER_UNAVAILABLE
     if isinstance(exc, BleakDeviceNotFoundError | StrapNotFound):
         return ErrorKind.NOT_FOUND
     if isinstance(exc, FileNotFoundError):
-        # BlueZ backend without a D-Bus system bus.
+        # BlueZ backend without a D-Bus system bus socket.
         return ErrorKind.ADAPTER_UNAVAILABLE
-    text = str(exc)
-    if isinstance(exc, BleakError):
-        lowered = text.lower()
-        if "inprogress" in lowered or "in progress" in lowered:
-            return ErrorKind.BUSY
-        if (
-            "powered off" in lowered
-            or "no bluetooth adapters" in lowered
-            or "not ready" in lowered
-            or "notready" in lowered
-        ):
-            return ErrorKind.ADAPTER_UNAVAILABLE
+    if isinstance(exc, BleakDBusError):
+        return DBUS_ERROR_KINDS.get(exc.dbus_error, ErrorKind.LINK_FAILED)
     return ErrorKind.LINK_FAILED
 
 
@@ -476,10 +486,10 @@ class StrapClient:
                 await client.disconnect()
             return
         try:
-            info = await self._read_info(client, device)
+            info, manufacturer = await self._read_info(client, device)
             self.connections += 1
             session.announced = True
-            self._emit(Connected(self._clock(), info))
+            self._emit(Connected(self._clock(), info, manufacturer))
             self._set_state(LinkState.CONNECTED)
             await client.start_notify(HEART_RATE_MEASUREMENT_UUID, self._on_heart_rate)
             await self._subscribe_battery(client)
@@ -530,7 +540,9 @@ class StrapClient:
             logger.warning("reading %s failed: %s", uuid, exc)
             return None
 
-    async def _read_info(self, client: BleakClient, device: BLEDevice) -> StrapInfo:
+    async def _read_info(
+        self, client: BleakClient, device: BLEDevice
+    ) -> tuple[StrapInfo, str | None]:
         def text(raw: bytes | None) -> str | None:
             if raw is None:
                 return None
@@ -547,14 +559,15 @@ class StrapClient:
                 battery = parse_battery_level(raw_battery)
             except MalformedPacket as exc:
                 logger.warning("strap sent an unreadable battery level: %s", exc)
-        return StrapInfo(
+        manufacturer = text(await self._read_optional(client, MANUFACTURER_NAME_UUID))
+        info = StrapInfo(
             address=device.address,
             name=device.name,
-            manufacturer=text(await self._read_optional(client, MANUFACTURER_NAME_UUID)),
             model=text(await self._read_optional(client, MODEL_NUMBER_UUID)),
             firmware=text(await self._read_optional(client, FIRMWARE_REVISION_UUID)),
             battery_pct=battery,
         )
+        return info, manufacturer
 
     async def _subscribe_battery(self, client: BleakClient) -> None:
         char = client.services.get_characteristic(BATTERY_LEVEL_UUID)

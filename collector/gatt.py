@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from collector.errors import CollectorError
+from wire import ticks_to_ms
 
 __all__ = [
     "BATTERY_LEVEL_UUID",
@@ -19,7 +20,6 @@ __all__ = [
     "HEART_RATE_SERVICE_UUID",
     "MANUFACTURER_NAME_UUID",
     "MODEL_NUMBER_UUID",
-    "RR_TICKS_PER_SECOND",
     "HeartRateMeasurement",
     "MalformedPacket",
     "parse_battery_level",
@@ -40,9 +40,6 @@ DEVICE_INFORMATION_SERVICE_UUID = _uuid16(0x180A)
 MANUFACTURER_NAME_UUID = _uuid16(0x2A29)
 MODEL_NUMBER_UUID = _uuid16(0x2A24)
 FIRMWARE_REVISION_UUID = _uuid16(0x2A26)
-
-#: RR-Interval resolution of the Heart Rate Service: 1/1024 s per tick (HRS 1.0, §3.1.1.5).
-RR_TICKS_PER_SECOND = 1024
 
 # Flags byte of the Heart Rate Measurement (HRS 1.0 §3.1.1.1; GATT Specification Supplement 3.113).
 _FLAG_HR_UINT16 = 0x01
@@ -171,7 +168,7 @@ def parse_heart_rate_measurement(data: bytes) -> HeartRateMeasurement:
                 flags=flags,
             )
         rr_ticks = ()
-    rr_ms = tuple(t * 1000 / RR_TICKS_PER_SECOND for t in rr_ticks)
+    rr_ms = tuple(ticks_to_ms(t) for t in rr_ticks)
     return HeartRateMeasurement(
         heart_rate_bpm=heart_rate_bpm,
         sensor_contact=sensor_contact,

@@ -1,7 +1,7 @@
-"""Physiological bounds and strap quirks: which RR values are real beats, when contact is trusted.
+"""Strap quirks: which RR values are real beats, when contact is trusted.
 
-Pure functions over decoded values; each quirk is documented in ``firmware_notes/<strap>.md``.
-Beat timing is left to ``collector.beats``.
+Pure functions over decoded values; each quirk is documented in ``firmware_notes/<strap>.md``. The RR
+bounds are the wire contract's (``wire.bounds``, shared with the API); beat timing is ``collector.beats``.
 """
 
 from __future__ import annotations
@@ -10,39 +10,26 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from collector.gatt import RR_TICKS_PER_SECOND, HeartRateMeasurement
+from collector.gatt import HeartRateMeasurement
+from wire import RR_MAX_MS, RR_MIN_MS, ticks_to_ms
 
 __all__ = [
     "GENERIC",
     "HRM_DUAL_BOGUS_RR_MAX_MS",
     "PROFILES",
-    "RR_MAX_MS",
-    "RR_MIN_MS",
     "RrFilterResult",
     "StrapProfile",
     "effective_contact",
     "filter_rr",
     "is_plausible_rr_ms",
     "profile_for",
-    "ticks_to_ms",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Shortest RR interval kept as a beat: 200 ms = 300 bpm, above any sustained human rhythm
-#: (maximal sinus rates stay below ~220 bpm; see firmware_notes/README.md, "Bounds").
-RR_MIN_MS = 200.0
-#: Longest RR interval kept as a beat: 3000 ms = 20 bpm. Longer values from consumer straps are
-#: contact loss or counter garbage (e.g. Polar H10's 1878949389 ticks), not beats.
-RR_MAX_MS = 3000.0
 #: Garmin HRM-Dual appends an extra RR value of a few dozen ticks (e.g. 52 = 51 ms) after the
 #: real ones (firmware_notes/garmin-hrm-dual-pro.md); trailing values at or below this are bogus.
 HRM_DUAL_BOGUS_RR_MAX_MS = 150.0
-
-
-def ticks_to_ms(ticks: int) -> float:
-    """Convert RR ticks (1/1024 s) to ms exactly."""
-    return ticks * 1000 / RR_TICKS_PER_SECOND
 
 
 def is_plausible_rr_ms(rr_ms: float) -> bool:

@@ -75,7 +75,7 @@ def signing_secret(request: Request) -> str:
 
 
 def client_addr(request: Request) -> str | None:
-    """The peer address (the proxy's, unless uvicorn is told to trust forwarded headers)."""
+    """The client's address: the peer's, or what a trusted proxy forwarded (``api.proxies``)."""
     return request.client.host if request.client is not None else None
 
 

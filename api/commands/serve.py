@@ -16,14 +16,21 @@ logger = logging.getLogger(__name__)
 def serve(
     host: str | None = typer.Option(None, help="Bind address (default SOMATRACE_HOST, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port (default SOMATRACE_PORT, 8000)."),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        max=64,
+        help="Server processes (they share nothing in memory; state is in PostgreSQL).",
+    ),
 ) -> None:
     """Serve the API on HOST:PORT; with no SOMATRACE_DATABASE_URL an embedded PostgreSQL is started."""
-    import uvicorn  # the web stack loads only for this command
-
+    from api import server  # the web stack loads only for this command
     from api.app import create_app
+    from api.logs import configure_logging
 
     settings = load_settings()
-    settings.signing_secret()  # refuse placeholder secrets before anything starts
+    configure_logging(settings)
+    settings.signing_secret()  # refuse weak secrets before anything starts
     bind_host = host or settings.host
     bind_port = port or settings.port
     with database(settings) as conninfo:
@@ -33,15 +40,15 @@ def serve(
             f"{'TimescaleDB' if report.timescaledb else 'PostgreSQL'}, schema {report.schema_version})",
             err=True,
         )
-        app = create_app(settings, conninfo)
-        typer.echo(f"Somatrace listening on http://{bind_host}:{bind_port}", err=True)
-        uvicorn.run(
-            app,
-            host=bind_host,
-            port=bind_port,
-            log_level=settings.log_level.lower(),
-            access_log=False,
+        typer.echo(
+            f"Somatrace listening on http://{bind_host}:{bind_port}"
+            + (f" ({workers} processes)" if workers > 1 else ""),
+            err=True,
         )
+        if workers > 1:
+            server.run_workers(settings, conninfo, bind_host, bind_port, workers)
+        else:
+            server.run_in_process(create_app(settings, conninfo), settings, bind_host, bind_port)
 
 
 def register(app: typer.Typer) -> None:

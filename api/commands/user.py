@@ -11,7 +11,12 @@ import sys
 import psycopg
 import typer
 
-from api.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
+from api.auth.passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    check_password,
+    hash_password,
+)
 from api.commands.db import load_settings
 from api.db import migrate
 from api.db.pool import connect_sync
@@ -46,14 +51,15 @@ def validate_role(role: str) -> str:
     return role
 
 
-def validate_password(password: str) -> str:
-    """``password`` if its length is acceptable, else ``InvalidInput``."""
+def validate_password(password: str, email: str | None = None) -> str:
+    """``password`` if the policy accepts it for ``email`` (``check_password``), else ``InvalidInput``."""
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise InvalidInput(
             f"the password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
         )
     if "\x00" in password:
         raise InvalidInput("the password must not contain NUL characters")
+    check_password(password, email=email)
     return password
 
 
@@ -77,7 +83,7 @@ def create(
     """Create an account; the database schema is brought up to date first."""
     address = validate_email(email)
     chosen_role = validate_role(role)
-    password = validate_password(read_password(password_stdin))
+    password = validate_password(read_password(password_stdin), address)
     settings = load_settings()
     with database(settings) as conninfo:
         migrate.upgrade(conninfo)

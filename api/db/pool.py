@@ -1,18 +1,38 @@
-"""The API's connection pool (psycopg 3 async pool) and a one-off sync connection helper for the CLI."""
+"""The API's connection pool (psycopg 3 async pool) and a one-off sync connection helper for the CLI.
+
+The pool fails fast: a connection is checked before it is handed out (a stale one is replaced, never
+given to a request), and a request waits at most ``checkout_timeout_s`` for one, so during a database
+outage or when every connection is busy a request gets ``DatabaseUnavailable`` (503 with
+``Retry-After``) at once instead of hanging. Reconnecting is left to the pool's background workers.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Final
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout, TooManyRequests
 
 from api.errors import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
+
+#: Longest wait for a pooled connection, s: well under the 1 s a client should wait for an answer.
+CHECKOUT_TIMEOUT_S: Final[float] = 0.5
+#: Longest wait for a new server connection (libpq ``connect_timeout`` takes whole seconds).
+CONNECT_TIMEOUT_S: Final[int] = 2
+#: ``Retry-After`` (s) when the database is down, and when every connection is busy.
+RETRY_AFTER_DOWN_S: Final[int] = 5
+RETRY_AFTER_BUSY_S: Final[int] = 1
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class Database:
@@ -24,9 +44,21 @@ class Database:
         libpq connection string or URL.
     min_size, max_size:
         Pool bounds.
+    checkout_timeout_s:
+        Longest wait for a connection before ``DatabaseUnavailable`` is raised, s.
+    max_waiting:
+        Requests allowed to wait for a connection at once; more are refused at once (0: no limit).
     """
 
-    def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        checkout_timeout_s: float = CHECKOUT_TIMEOUT_S,
+        max_waiting: int = 0,
+    ) -> None:
         self.conninfo = conninfo
         self.pool: AsyncConnectionPool[psycopg.AsyncConnection[dict[str, object]]] = (
             AsyncConnectionPool(
@@ -34,8 +66,17 @@ class Database:
                 min_size=min_size,
                 max_size=max_size,
                 open=False,
-                kwargs={"row_factory": dict_row, "autocommit": True},
+                kwargs={
+                    "row_factory": dict_row,
+                    "autocommit": True,
+                    "connect_timeout": CONNECT_TIMEOUT_S,
+                },
                 connection_class=psycopg.AsyncConnection[dict[str, object]],
+                check=AsyncConnectionPool.check_connection,
+                timeout=checkout_timeout_s,
+                max_waiting=max_waiting,
+                # keep trying to reconnect through an outage of any length
+                reconnect_timeout=365 * 24 * 3600.0,
                 name="somatrace",
             )
         )
@@ -51,15 +92,36 @@ class Database:
     async def close(self) -> None:
         await self.pool.close()
 
+    def busy(self) -> bool:
+        """True when every connection the pool may open is in use (the database is reachable)."""
+        stats = self.pool.get_stats()
+        return (
+            stats.get("pool_size", 0) >= self.pool.max_size and stats.get("pool_available", 0) == 0
+        )
+
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[dict[str, object]]]:
-        """A pooled autocommit connection; use ``conn.transaction()`` for atomic work."""
+        """A pooled, checked autocommit connection; use ``conn.transaction()`` for atomic work.
+
+        Raises
+        ------
+        DatabaseUnavailable
+            No connection within the checkout timeout (database down, or all connections busy:
+            ``fields["busy"]`` says which), or the connection failed while in use.
+        """
         try:
             async with self.pool.connection() as conn:
                 yield conn
+        except (PoolTimeout, TooManyRequests) as exc:
+            busy = self.busy()
+            retry = RETRY_AFTER_BUSY_S if busy else RETRY_AFTER_DOWN_S
+            message = "the server is busy" if busy else "the database is unavailable"
+            raise DatabaseUnavailable(
+                f"{message}; try again in {retry} s", busy=busy, retry_after_s=retry
+            ) from exc
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(
-                f"database error: {str(exc).strip().splitlines()[0]}"
+                f"database error: {_first_line(exc)}", busy=False, retry_after_s=RETRY_AFTER_DOWN_S
             ) from exc
 
 
@@ -68,6 +130,4 @@ def connect_sync(conninfo: str) -> psycopg.Connection[dict[str, object]]:
     try:
         return psycopg.connect(conninfo, autocommit=True, row_factory=dict_row, connect_timeout=10)
     except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(
-            f"cannot connect to the database: {str(exc).strip().splitlines()[0]}"
-        ) from exc
+        raise DatabaseUnavailable(f"cannot connect to the database: {_first_line(exc)}") from exc

@@ -307,7 +307,8 @@ async def stream_export(
 
 
 def stats_detail(stats: ExportStats) -> dict[str, Any]:
-    """``stats`` as audit-log detail."""
+    """``stats`` as audit-log detail: counts only. File names hold research pseudonyms, and the
+    admins who read the audit log must not be able to link those to patients."""
     detail = asdict(stats)
-    detail["n_files"] = len(stats.files)
+    detail["n_files"] = len(detail.pop("files"))
     return detail

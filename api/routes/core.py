@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import assignments, audit, auth, devices, journal, patients, sessions, users
+from api.routes import (
+    assignments,
+    audit,
+    auth,
+    devices,
+    imports,
+    journal,
+    patients,
+    sessions,
+    users,
+)
 
 ROUTERS = (
     auth.router,
@@ -16,6 +26,7 @@ ROUTERS = (
     sessions.router,
     journal.router,
     audit.router,
+    imports.router,
 )
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from api.auth.deps import Principal, get_db, patient_reader
 from api.db.queries import q
 from api.errors import InvalidInput, NotFound
+from api.routes.fields import QueryTime
 from api.routes.responses import PATIENT_ERRORS, errors
 from api.worker.daily import integration_changes
 
@@ -36,11 +37,15 @@ DEFAULT_FINE_SPAN_DAYS: Final[int] = 1
 DEFAULT_DAILY_SPAN_DAYS: Final[int] = 90
 
 StartQuery = Annotated[
-    datetime | None,
-    Query(description="Range start, ISO 8601 (without offset: UTC). Default: a span before end."),
+    QueryTime | None,
+    Query(
+        description="Range start, ISO 8601 (without offset: UTC), years 1970-2100. "
+        "Default: a span before end."
+    ),
 ]
 EndQuery = Annotated[
-    datetime | None, Query(description="Range end (exclusive), ISO 8601. Default: now.")
+    QueryTime | None,
+    Query(description="Range end (exclusive), ISO 8601, years 1970-2100. Default: now."),
 ]
 
 

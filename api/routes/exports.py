@@ -104,7 +104,7 @@ async def export(
                         "start": start.isoformat(),
                         "end": end.isoformat(),
                         "date_shift": date_shift,
-                        "pseudonym": patient.pseudonym,
+                        # no pseudonym: admins read this row beside the patient id
                     },
                 )
 

@@ -50,6 +50,15 @@ def _bounded_time(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _bounded_utc_time(value: datetime) -> datetime:
+    """A query time: without an offset it is UTC; either way within the accepted years."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if not MIN_YEAR <= value.astimezone(UTC).year <= MAX_YEAR:
+        raise ValueError(f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
+    return value.astimezone(UTC)
+
+
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones()) | {"UTC"}
@@ -83,3 +92,5 @@ Password = Annotated[
 ]
 TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
 Time = Annotated[AwareDatetime, AfterValidator(_bounded_time)]
+#: A time in a query string: ISO 8601, UTC when it has no offset, years ``MIN_YEAR``-``MAX_YEAR``.
+QueryTime = Annotated[datetime, AfterValidator(_bounded_utc_time)]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from api.auth.deps import Principal, current_user, get_db, require_role
-from api.auth.passwords import hash_password
+from api.auth.passwords import check_password, hash_password
 from api.db.queries import q
 from api.errors import Conflict, NotFound
 from api.routes.fields import Email, Name, Password
@@ -54,7 +54,9 @@ async def create_user_row(
     display_name: str | None,
     patient_id: uuid.UUID | None,
 ) -> User:
-    """Hash the password off the event loop and insert the account; 409 if the email is taken."""
+    """Check the password against the policy (422), hash it off the event loop and insert the
+    account; 409 if the email is taken."""
+    check_password(password, email=email, personal=[display_name] if display_name else [])
     password_hash = await to_thread.run_sync(hash_password, password)
     async with get_db(request).connection() as conn:
         with integrity_errors("an account with this email already exists"):

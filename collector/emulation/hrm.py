@@ -20,7 +20,6 @@ FLAG_RR_PRESENT = 0x10
 
 #: Default ATT MTU of a BLE link: notifications carry at most ``ATT_DEFAULT_MTU - 3`` bytes.
 ATT_DEFAULT_MTU = 23
-RR_TICKS_PER_S = 1024
 RR_TICKS_MAX = 0xFFFF
 HR_UINT8_MAX = 0xFF
 HR_UINT16_MAX = 0xFFFF
@@ -123,8 +122,3 @@ def encode_heart_rate_measurement(
             f"packet of {len(out)} bytes exceeds ATT MTU {mtu} - 3", length=len(out), mtu=mtu
         )
     return bytes(out)
-
-
-def rr_ms_to_ticks(rr_ms: float) -> int:
-    """Round an RR interval in milliseconds to the nearest 1/1024 s tick."""
-    return round(rr_ms * RR_TICKS_PER_S / 1000)

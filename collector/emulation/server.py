@@ -18,6 +18,7 @@ from bumble.transport.common import Transport
 
 from collector.emulation.session import Notification, load_rr_csv, stream_realtime
 from collector.emulation.strap import EcgSource, EmulatedStrap, StrapEmulationError
+from wire import ms_to_ticks
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def synthetic_session() -> list[Notification]:
     out = []
     for i in range(SYNTHETIC_BEATS):
         rr_ms = 900.0 + 50.0 * math.sin(2 * math.pi * i / 5)
-        out.append(Notification(round(60_000 / rr_ms), (round(rr_ms * 1024 / 1000),)))
+        out.append(Notification(round(60_000 / rr_ms), (ms_to_ticks(rr_ms),)))
     return out
 
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collector.ble import StrapClient
-from collector.emulation.hrm import RR_TICKS_PER_S, FlagForm, rr_ms_to_ticks
+from collector.emulation.hrm import FlagForm
 from collector.emulation.strap import EmulatedStrap, StrapEmulationError
+from wire import RR_TICKS_PER_S, ms_to_ticks
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def load_rr_csv(path: Path) -> list[Notification]:
         with path.open(newline="", encoding="utf-8") as fh:
             for line, row in enumerate(csv.DictReader(fh), start=2):
                 try:
-                    ticks = rr_ms_to_ticks(float(row["rr_ms"]))
+                    ticks = ms_to_ticks(float(row["rr_ms"]))
                     hr = row.get("hr_bpm") or ""
                     if hr.strip() or not notifications:
                         notifications.append([ticks])

@@ -46,8 +46,9 @@ from collector.ecg import (
     MalformedPmdFrame,
     parse_start_request,
 )
-from collector.emulation.hrm import RR_TICKS_PER_S, FlagForm, encode_heart_rate_measurement
+from collector.emulation.hrm import FlagForm, encode_heart_rate_measurement
 from collector.errors import CollectorError
+from wire import RR_TICKS_PER_S
 
 logger = logging.getLogger(__name__)
 

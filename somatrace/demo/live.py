@@ -12,13 +12,13 @@ from typing import Final
 
 from analysis.simulate import simulate_rr
 from collector.ble import StrapClient
-from collector.emulation.hrm import rr_ms_to_ticks
 from collector.emulation.radio import VirtualRadio
 from collector.emulation.strap import EmulatedStrap
 from collector.recorder import Recorder, RecordingSummary
 from collector.spool import Spool
 from collector.uploader import Uploader
 from somatrace.demo.errors import DemoError
+from wire import ms_to_ticks
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class LiveStream:
                 await asyncio.sleep(max(0.0, due - loop.time()))
                 if self._stop.is_set():
                     return
-                if await self.strap.send(round(60000.0 / rr), [rr_ms_to_ticks(rr)]):
+                if await self.strap.send(round(60000.0 / rr), [ms_to_ticks(rr)]):
                     self.beats_sent += 1
 
     async def stop(self) -> RecordingSummary | None:

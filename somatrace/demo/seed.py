@@ -24,7 +24,8 @@ from psycopg.rows import dict_row
 
 from api.auth.passwords import hash_password
 from api.db.queries import q
-from api.ingest import MAX_BEATS_PER_BATCH, BeatBatch, DeviceRef, StrapInfo, store_batch
+from api.ingest.storage import DeviceRef, store_batch
+from api.ingest.validation import BeatBatch
 from api.worker.runner import JobStatus, job_status, run_until_idle, run_until_idle_async
 from somatrace.demo.accounts import (
     ADMIN,
@@ -39,6 +40,7 @@ from somatrace.demo.accounts import (
 )
 from somatrace.demo.errors import DemoError
 from somatrace.demo.story import SimulatedPatient, simulate_patient
+from wire import MAX_BEATS_PER_BATCH, StrapInfo
 
 logger = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.simulate import (
-    TICKS_PER_S,
     SimState,
     SimulationError,
     simulate_segment_rr,
 )
+from wire import RR_TICKS_PER_S
 
 __all__ = [
     "SimJournal",
@@ -176,7 +176,7 @@ class SimulatedPatient:
     @property
     def rr_ms(self) -> NDArray[np.float64]:
         """RR intervals in ms (exactly ``rr_ticks * 1000 / 1024``)."""
-        return self.rr_ticks.astype(np.float64) * (1000.0 / TICKS_PER_S)
+        return self.rr_ticks.astype(np.float64) * (1000.0 / RR_TICKS_PER_S)
 
     @property
     def beats_t_s(self) -> NDArray[np.float64]:
@@ -420,12 +420,12 @@ def simulate_patient(
             missed_rate=missed_rate,
             extra_rate=extra_rate,
         )
-        ticks = np.rint(rr * (TICKS_PER_S / 1000.0)).astype(np.int32)
+        ticks = np.rint(rr * (RR_TICKS_PER_S / 1000.0)).astype(np.int32)
         ticks = ticks[ticks > 0]
         if ticks.size == 0:
             continue
         t_ms = origin_ms + np.rint(
-            np.cumsum(ticks, dtype=np.int64) * (1000.0 / TICKS_PER_S)
+            np.cumsum(ticks, dtype=np.int64) * (1000.0 / RR_TICKS_PER_S)
         ).astype(np.int64)
         if not (piece.chained and last_ms is not None):
             if seg_open_start is not None and last_ms is not None:

@@ -1,12 +1,14 @@
--- Research exports: only consented patients, identified by pseudonym; the date shift stays server-side.
+-- Research exports: only consented patients, identified by their research pseudonym (0081; never the
+-- clinic's patient code); the date shift stays server-side.
 
 -- name: export_patients
-SELECT p.id, p.pseudonym, p.timezone, p.date_shift_days, p.journal_text_consent,
+SELECT p.id, r.pseudonym, p.timezone, p.date_shift_days, p.journal_text_consent,
        (SELECT min(s.started_at) FROM sessions s WHERE s.patient_id = p.id) AS first_session_at
 FROM patients p
+JOIN research_pseudonyms r ON r.patient_id = p.id
 WHERE p.research_consent
-  AND (%(pseudonyms)s::text[] IS NULL OR p.pseudonym = ANY (%(pseudonyms)s::text[]))
-ORDER BY p.pseudonym
+  AND (%(pseudonyms)s::text[] IS NULL OR r.pseudonym = ANY (%(pseudonyms)s::text[]))
+ORDER BY r.pseudonym
 
 -- name: export_beats_page
 -- One page of beats after (after_t, after_device) in time order, packed as big-endian arrays

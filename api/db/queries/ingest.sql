@@ -7,8 +7,11 @@
 WITH device_lock AS (
     SELECT pg_advisory_xact_lock(hashtextextended(%(device_id)s::text, 7406)) AS locked
 )
-INSERT INTO ingest_batches (batch_id, device_id, accepted, duplicates)
-SELECT %(batch_id)s, %(device_id)s, 0, 0 FROM device_lock
+INSERT INTO ingest_batches (batch_id, device_id, accepted, duplicates, source, resolution_ms, import_id)
+SELECT %(batch_id)s, %(device_id)s, 0, 0,
+       coalesce(%(source)s::text, (SELECT source FROM devices WHERE id = %(device_id)s)),
+       %(resolution_ms)s, %(import_id)s
+FROM device_lock
 ON CONFLICT (batch_id) DO NOTHING
 RETURNING batch_id
 
@@ -16,13 +19,21 @@ RETURNING batch_id
 SELECT device_id, accepted, duplicates FROM ingest_batches WHERE batch_id = %(batch_id)s
 
 -- name: ingest_create_stage
+-- rr_ms: the source's own value where it is not a whole tick count (imports), else NULL; flags: extra
+-- bits of the source (bit 1: RR derived from a rate).
 CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
-    t_ms     bigint  NOT NULL,
-    rr_ticks integer NOT NULL
+    t_ms     bigint   NOT NULL,
+    rr_ticks integer  NOT NULL,
+    rr_ms    float8,
+    flags    smallint NOT NULL DEFAULT 0
 ) ON COMMIT DELETE ROWS
 
+-- name: ingest_clear_stage
+-- Several batches in one transaction (an import): the stage only empties at commit.
+DELETE FROM ingest_stage
+
 -- name: ingest_copy_stage
-COPY ingest_stage (t_ms, rr_ticks) FROM STDIN
+COPY ingest_stage (t_ms, rr_ticks, rr_ms, flags) FROM STDIN
 
 -- name: ingest_insert_beats
 -- Everything after the COPY in one statement: the set-based insert (beats already stored for
@@ -34,9 +45,9 @@ WITH inserted AS (
     SELECT %(patient_id)s, %(device_id)s,
            TIMESTAMPTZ 'epoch' + s.t_ms * INTERVAL '1 millisecond',
            s.rr_ticks,
-           s.rr_ticks * 0.9765625::float8,  -- 1000/1024 exactly: rr_ms is exact
-           CASE WHEN s.rr_ticks < %(analysis_min_ticks)s OR s.rr_ticks > %(analysis_max_ticks)s
-                THEN 1 ELSE 0 END
+           coalesce(s.rr_ms, s.rr_ticks * 0.9765625::float8),  -- 1000/1024 exactly: rr_ms is exact
+           (CASE WHEN s.rr_ticks < %(analysis_min_ticks)s OR s.rr_ticks > %(analysis_max_ticks)s
+                 THEN 1 ELSE 0 END) | s.flags
     FROM ingest_stage s
     ON CONFLICT (device_id, t) DO NOTHING
     RETURNING t

@@ -43,3 +43,23 @@ FROM procrastinate_jobs j
 WHERE j.status = 'failed' OR (j.status = 'todo' AND j.attempts > 0)
 ORDER BY j.id DESC
 LIMIT %(limit)s
+
+-- name: worker_stalled_jobs
+-- Analysis jobs still 'doing' whose worker is gone or sent no heartbeat for %(stalled_after_s)s, with
+-- how many jobs wait behind the same lock.
+SELECT j.id, j.args, j.attempts, j.worker_id, w.last_heartbeat,
+       (SELECT max(e.at) FROM procrastinate_events e
+         WHERE e.job_id = j.id AND e.type = 'started') AS started_at,
+       (SELECT count(*) FROM procrastinate_jobs b
+         WHERE b.lock = j.lock AND b.status = 'todo') AS blocked_jobs
+FROM procrastinate_jobs j
+LEFT JOIN procrastinate_workers w ON w.id = j.worker_id
+WHERE j.status = 'doing' AND j.queue_name = %(queue)s
+  AND (w.id IS NULL OR w.last_heartbeat < now() - make_interval(secs => %(stalled_after_s)s))
+ORDER BY j.id
+LIMIT %(limit)s
+
+-- name: worker_live_count
+-- Workers that sent a heartbeat within %(stalled_after_s)s.
+SELECT count(*) AS n FROM procrastinate_workers
+WHERE last_heartbeat >= now() - make_interval(secs => %(stalled_after_s)s)

@@ -273,7 +273,7 @@ export function tachogramChart(beats, tz) {
   for (const b of beats) {
     const t = b.t_ms / 1000;
     if (previous !== null && t - previous > 5) { xs.push(previous + 0.001); rr.push(null); }
-    xs.push(t); rr.push(b.rr_ms ?? (b.rr_ticks * 1000) / 1024);
+    xs.push(t); rr.push(b.rr_ms);
     previous = t;
   }
   const opts = {

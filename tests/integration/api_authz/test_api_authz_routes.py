@@ -85,6 +85,7 @@ class Case:
     rule: str
     body: Body | None = None
     form: Body | None = None
+    files: Body | None = None
     query: dict[str, str] = field(default_factory=dict)
     ok: frozenset[int] = frozenset({200, 201, 204})
 
@@ -97,6 +98,11 @@ def _entry(_: World) -> dict[str, Any]:
     return {"at": "2026-02-02T07:00:00Z", "text": "authz entry", "tags": ["t"], "mood": 5}
 
 
+def _import_file(_: World) -> dict[str, Any]:
+    rr = "\n".join(str(800 + (i % 7) * 10) for i in range(60))
+    return {"file": ("2026-02-03 07-00-00.txt", rr.encode(), "text/plain")}
+
+
 def _beats(_: World) -> dict[str, Any]:
     t_ms = 1_767_225_600_000 + secrets.randbelow(10**9)
     return {"batch_id": str(uuid.uuid4()), "beats": [{"t_ms": t_ms, "rr_ticks": 1000}]}
@@ -105,6 +111,7 @@ def _beats(_: World) -> dict[str, Any]:
 ROUTES: dict[tuple[str, str], Case] = {
     # public and documentation
     ("GET", "/healthz"): Case(PUBLIC),
+    ("GET", "/v1/wire"): Case(PUBLIC),
     ("GET", "/openapi.json"): Case(PUBLIC),
     ("GET", "/"): Case(PUBLIC),
     ("GET", "/static/{path}"): Case(PUBLIC, ok=frozenset({200, 404})),
@@ -156,6 +163,9 @@ ROUTES: dict[tuple[str, str], Case] = {
     ),
     ("DELETE", "/v1/devices/{device_id}"): Case(PATIENT_WRITE),
     ("POST", "/v1/ingest/beats"): Case(DEVICE, body=_beats),
+    # imports
+    ("GET", "/v1/patients/{patient_id}/imports"): Case(PATIENT_READ),
+    ("POST", "/v1/patients/{patient_id}/imports"): Case(PATIENT_WRITE, files=_import_file),
     # sessions and journal
     ("GET", "/v1/patients/{patient_id}/sessions"): Case(PATIENT_READ),
     ("POST", "/v1/patients/{patient_id}/sessions"): Case(PATIENT_WRITE, body=_session),
@@ -409,6 +419,8 @@ async def test_every_role_against_every_route(api: Api) -> None:
                 kwargs["json"] = case.body(world)
             if case.form is not None:
                 kwargs["data"] = case.form(world)
+            if case.files is not None:
+                kwargs["files"] = case.files(world)
             before = world.digest() if actor not in allowed else {}
             last_audit = world.last_audit_id()
             r = await api.client.request(method, path, **kwargs)

@@ -255,3 +255,18 @@ async def test_batches_of_one_patient_share_one_waiting_job(
         ).fetchone()
         assert dirty is not None and dirty["version"] == 3
         assert (dirty["end_at"] - dirty["start_at"]).total_seconds() > 120
+
+
+async def test_the_wire_contract_is_served_to_browser_clients(client: httpx.AsyncClient) -> None:
+    import wire
+
+    resp = await client.get("/v1/wire")
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["rr_ticks_per_s"] == wire.RR_TICKS_PER_S == 1024
+    assert (body["rr_min_ticks"], body["rr_max_ticks"]) == (wire.RR_MIN_TICKS, wire.RR_MAX_TICKS)
+    assert body["ingest_path"] == "/v1/ingest/beats"
+    assert body["batch_schema"] == wire.BATCH_JSON_SCHEMA
+    openapi = (await client.get("/openapi.json")).json()
+    ingest = openapi["paths"]["/v1/ingest/beats"]["post"]["requestBody"]["content"]
+    assert ingest["application/json"]["schema"] == wire.BATCH_JSON_SCHEMA

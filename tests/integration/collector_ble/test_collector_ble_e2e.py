@@ -207,7 +207,8 @@ async def test_battery_and_device_information_are_read_and_stored(
     await wait_until(lambda: rig.recorder is not None and rig.recorder.state.battery_pct == 41)
     strap = rig.recorder.state.strap
     assert strap is not None
-    assert (strap.name, strap.manufacturer, strap.model, strap.firmware, strap.battery_pct) == (
+    manufacturer = rig.recorder.state.manufacturer
+    assert (strap.name, manufacturer, strap.model, strap.firmware, strap.battery_pct) == (
         "TICKR 1A2B",
         "Wahoo Fitness",
         "TICKR",

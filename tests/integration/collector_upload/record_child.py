@@ -23,6 +23,7 @@ from collector.gatt import parse_heart_rate_measurement
 from collector.quirks import profile_for
 from collector.spool import Spool
 from collector.uploader import Uploader
+from wire import StrapInfo
 
 
 class KillAfterAcks(httpx.AsyncBaseTransport):
@@ -72,11 +73,13 @@ async def main() -> None:
     kill_after = int(sys.argv[7]) if len(sys.argv) > 7 else 0
     spool = Spool(spool_path)
     spool.set_strap_info(
-        address="A0:9E:1A:00:00:01",
-        name="Polar H10 0A0B0C0D",
-        model="H10",
-        firmware="3.2.0",
-        battery_pct=90,
+        StrapInfo(
+            address="A0:9E:1A:00:00:01",
+            name="Polar H10 0A0B0C0D",
+            model="H10",
+            firmware="3.2.0",
+            battery_pct=90,
+        )
     )
     resume = spool.last_beat_ms()
     clock = BeatClock(profile_for("Polar Electro Oy", "Polar H10"), resume_after_ms=resume)

@@ -176,7 +176,13 @@ async def world(
                 )
                 assert r.status_code == 201, r.text
                 pid = uuid.UUID(r.json()["id"])
-                pseudonym = r.json()["pseudonym"]
+                # exports name patients by their research pseudonym, which no clinic route returns
+                with psycopg.connect(db_url, autocommit=True) as conn:
+                    row = conn.execute(
+                        "SELECT pseudonym FROM research_pseudonyms WHERE patient_id = %s", (pid,)
+                    ).fetchone()
+                assert row is not None and row[0] != r.json()["pseudonym"]
+                pseudonym = str(row[0])
                 email = f"{label.lower()}@example.org"
                 r = await client.post(
                     f"/v1/patients/{pid}/account",

@@ -1,4 +1,4 @@
-"""api.ingest.parse_batch: what is accepted, and how each bad item is named (no database)."""
+"""api.ingest.validation.parse_batch: what is accepted, and how each bad item is named (no database)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,8 @@ import orjson
 import pytest
 
 from api.errors import InvalidInput, PayloadTooLarge
-from api.ingest import (
-    INGEST_RR_MAX_TICKS,
-    INGEST_RR_MIN_TICKS,
-    MAX_BEATS_PER_BATCH,
-    MAX_FUTURE_SKEW_MS,
-    MAX_REPORTED_ERRORS,
-    parse_batch,
-)
+from api.ingest.validation import MAX_REPORTED_ERRORS, parse_batch
+from wire import MAX_BEATS_PER_BATCH, MAX_FUTURE_SKEW_MS, RR_MAX_TICKS, RR_MIN_TICKS
 
 NOW_MS = 1_767_225_600_000 + 86_400_000
 T0 = 1_767_225_600_000
@@ -50,8 +44,8 @@ def test_valid_batch_becomes_int64_arrays_with_strap_and_gaps() -> None:
 def test_bounds_are_inclusive() -> None:
     raw = body(
         [
-            {"t_ms": T0 + 1, "rr_ticks": INGEST_RR_MIN_TICKS},
-            {"t_ms": T0 + 2, "rr_ticks": INGEST_RR_MAX_TICKS},
+            {"t_ms": T0 + 1, "rr_ticks": RR_MIN_TICKS},
+            {"t_ms": T0 + 2, "rr_ticks": RR_MAX_TICKS},
             {"t_ms": NOW_MS + MAX_FUTURE_SKEW_MS, "rr_ticks": 800},
         ]
     )
@@ -62,7 +56,7 @@ def test_out_of_bounds_rr_names_index_field_and_value() -> None:
     errors = errors_of(
         body(
             [
-                {"t_ms": T0 + 1, "rr_ticks": INGEST_RR_MIN_TICKS - 1},
+                {"t_ms": T0 + 1, "rr_ticks": RR_MIN_TICKS - 1},
                 {"t_ms": T0 + 2, "rr_ticks": 800},
             ]
         )
@@ -73,7 +67,7 @@ def test_out_of_bounds_rr_names_index_field_and_value() -> None:
             "index": 0,
             "field": "rr_ticks",
             "reason": "outside physiological bounds 205-3072 ticks (200-3000 ms)",
-            "value": INGEST_RR_MIN_TICKS - 1,
+            "value": RR_MIN_TICKS - 1,
         }
     ]
 

@@ -12,14 +12,13 @@ from collector.quirks import (
     GENERIC,
     HRM_DUAL_BOGUS_RR_MAX_MS,
     PROFILES,
-    RR_MAX_MS,
-    RR_MIN_MS,
     StrapProfile,
     effective_contact,
     filter_rr,
     is_plausible_rr_ms,
     profile_for,
 )
+from wire import RR_MAX_MS, RR_MIN_MS
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -14,7 +14,8 @@ import pytest
 
 from collector.beats import Beat, Gap
 from collector.errors import CollectorError
-from collector.spool import Spool, SpoolError, StrapInfo
+from collector.spool import Spool, SpoolError
+from wire import StrapInfo
 
 HERE = Path(__file__).resolve().parent
 T = 1_790_000_000_000
@@ -57,7 +58,9 @@ def test_append_commits_and_reappend_is_a_no_op(tmp_path: Path) -> None:
 def test_batch_is_stable_until_acknowledged_even_across_reopen(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     s = Spool(path)
-    s.set_strap_info(address="AA:BB", name="Polar H10 1A2B3C4D", model="H10", battery_pct=80)
+    s.set_strap_info(
+        StrapInfo(address="AA:BB", name="Polar H10 1A2B3C4D", model="H10", battery_pct=80)
+    )
     s.append(beats(10), [Gap(T - 9000, T)])
     first = s.next_batch(max_beats=4)
     assert first is not None
@@ -65,7 +68,9 @@ def test_batch_is_stable_until_acknowledged_even_across_reopen(tmp_path: Path) -
     assert first.gaps == (Gap(T - 9000, T),)
     # New beats and new strap info do not change an unacknowledged batch.
     s.append(beats(2, start=T - 20000))
-    s.set_strap_info(address="AA:BB", name="Polar H10 1A2B3C4D", model="H10", battery_pct=75)
+    s.set_strap_info(
+        StrapInfo(address="AA:BB", name="Polar H10 1A2B3C4D", model="H10", battery_pct=75)
+    )
     s.close()
     s = Spool(path)
     again = s.next_batch(max_beats=100)
@@ -141,7 +146,7 @@ def test_prune_deletes_only_acknowledged_beats_after_retention(spool: Spool) -> 
         (lambda s: s.append([], [], dropped=-1), "negative"),
         (lambda s: s.next_batch(0), "max_beats"),
         (lambda s: s.prune(-1), "retention"),
-        (lambda s: s.set_strap_info(battery_pct=101), "battery"),
+        (lambda s: s.set_strap_info(StrapInfo(battery_pct=101)), "battery"),
     ],
 )
 def test_bad_input_is_rejected_and_nothing_is_stored(

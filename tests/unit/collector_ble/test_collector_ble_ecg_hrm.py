@@ -27,12 +27,12 @@ from collector.emulation.hrm import (
     EncodingError,
     FlagForm,
     encode_heart_rate_measurement,
-    rr_ms_to_ticks,
 )
 from collector.emulation.session import load_rr_csv
 from collector.emulation.strap import StrapEmulationError
 from collector.gatt import parse_heart_rate_measurement
-from collector.recorder import morning_verdict, rmssd_ms
+from collector.verdict import morning_verdict, rmssd_ms
+from wire import ms_to_ticks
 
 
 def ecg_frame(polar_ns: int, samples: list[int], frame_type: int = 0) -> bytes:
@@ -141,10 +141,10 @@ def test_encoder_rejects_what_a_strap_cannot_send(kwargs: dict[str, object], mes
         encode_heart_rate_measurement(**kwargs)  # type: ignore[arg-type]
 
 
-def test_rr_ms_to_ticks_rounds_to_nearest() -> None:
-    assert rr_ms_to_ticks(800.0) == 819  # 819.2
-    assert rr_ms_to_ticks(421.0) == 431  # 431.104
-    assert rr_ms_to_ticks(1000.0) == 1024
+def test_ms_to_ticks_rounds_to_nearest() -> None:
+    assert ms_to_ticks(800.0) == 819  # 819.2
+    assert ms_to_ticks(421.0) == 431  # 431.104
+    assert ms_to_ticks(1000.0) == 1024
 
 
 def test_rr_session_loader_groups_rows_and_reports_bad_rows(tmp_path: Path) -> None:

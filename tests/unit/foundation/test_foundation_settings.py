@@ -1,7 +1,10 @@
-"""Settings: placeholder secrets refused outside development; generated secret persisted in development."""
+"""Settings: weak secrets refused in production by estimated strength; generated secret persisted in
+development; trusted proxies parsed."""
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
 from pathlib import Path
 
 import pytest
@@ -30,12 +33,43 @@ def test_production_refuses_placeholder_secret(tmp_path: Path, placeholder: str)
         settings.signing_secret()
 
 
-def test_production_accepts_real_secret(tmp_path: Path) -> None:
-    real = "k" * 40
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "change-me-change-me-change-me-change-me",  # issue 14 finding 6: all three started
+        "a" * 32,
+        " " * 34,
+        "k" * 40,
+        "somatrace-production-signing-key-2026",
+        "Tr0ub4dor&3Tr0ub4dor&3Tr0ub4dor&3xx",
+        "qwertyuiopasdfghjklzxcvbnm1234567890",
+    ],
+)
+def test_production_refuses_guessable_secrets(tmp_path: Path, weak: str) -> None:
+    settings = Settings(
+        environment=Environment.production, data_dir=tmp_path, secret_key=weak, _env_file=None
+    )
+    with pytest.raises(ConfigError) as info:
+        settings.signing_secret()
+    assert info.value.setting == "SOMATRACE_SECRET_KEY"
+
+
+@pytest.mark.parametrize(
+    "real", [secrets.token_urlsafe(32), secrets.token_hex(32), secrets.token_urlsafe(64)]
+)
+def test_production_accepts_random_secrets(tmp_path: Path, real: str) -> None:
     settings = Settings(
         environment=Environment.production, data_dir=tmp_path, secret_key=real, _env_file=None
     )
     assert settings.signing_secret() == real
+
+
+def test_development_accepts_a_long_weak_secret_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    weak = "t" * 48
+    assert Settings(data_dir=tmp_path, secret_key=weak, _env_file=None).signing_secret() == weak
+    assert "refused in production" in caplog.text
 
 
 def test_development_generates_and_keeps_secret(tmp_path: Path) -> None:
@@ -65,3 +99,18 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert settings.data_dir == tmp_path
     assert settings.port == 9001
     assert not settings.embedded
+
+
+def test_trusted_proxies_default_to_none_and_parse_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(_env_file=None).trusted_proxies == []
+    monkeypatch.setenv("SOMATRACE_TRUSTED_PROXIES", "10.0.0.5, 172.16.0.0/12,::1")
+    assert Settings(_env_file=None).trusted_proxies == [
+        ipaddress.ip_network("10.0.0.5/32"),
+        ipaddress.ip_network("172.16.0.0/12"),
+        ipaddress.ip_network("::1/128"),
+    ]
+    monkeypatch.setenv("SOMATRACE_TRUSTED_PROXIES", "not-an-address")
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)

@@ -74,7 +74,7 @@ function hourly(beats, tz) {
     const hour = fmtHour.format(new Date(b.t_ms));
     const entry = byHour.get(hour) || { n: 0, sum: 0 };
     entry.n += 1;
-    entry.sum += b.rr_ms ?? (b.rr_ticks * 1000) / 1024;
+    entry.sum += b.rr_ms;
     byHour.set(hour, entry);
   }
   return [...byHour.entries()].sort().map(([hour, e]) => [`${hour}:00`, String(e.n), fmt(e.sum / e.n, 0)]);

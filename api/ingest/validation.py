@@ -1,71 +1,36 @@
-"""Ingest of beat batches: validation, COPY into a staging table, one set-based insert per batch.
+"""Validation of a ``POST /v1/ingest/beats`` body against the wire contract (``wire``): pure, no I/O.
 
-A batch is stored completely or not at all; a batch id is accepted once per device; beats already
-stored for (device, time) count as duplicates. Re-analysis of what a batch touched is left to
-``api.worker``.
+Vectorised over the beats (numpy, no per-beat objects); every bad item is named in one ``InvalidInput``.
+Storing a validated batch is left to ``api.ingest.storage``.
 """
 
 from __future__ import annotations
 
-import logging
-import math
 import uuid
-import weakref
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 import orjson
-import psycopg
 
-from analysis.bounds import RR_MAX_MS, RR_MIN_MS
-from api.db.queries import q
-from api.errors import Conflict, InvalidInput, PayloadTooLarge
-from api.worker.queue import defer_params
+from api.errors import InvalidInput, PayloadTooLarge
+from wire import (
+    MAX_BEATS_PER_BATCH,
+    MAX_FUTURE_SKEW_MS,
+    MAX_GAPS_PER_BATCH,
+    MAX_STRAP_TEXT,
+    MIN_T_MS,
+    RR_MAX_MS,
+    RR_MAX_TICKS,
+    RR_MIN_MS,
+    RR_MIN_TICKS,
+    STRAP_TEXT_FIELDS,
+    StrapInfo,
+)
 
-logger = logging.getLogger(__name__)
-
-#: RR values are 1/1024 s ticks (Bluetooth Heart Rate Measurement, 0x2A37).
-TICKS_PER_S: Final[int] = 1024
-#: Most beats one request may carry (about 2.5 h at 65 bpm); more → 413.
-MAX_BEATS_PER_BATCH: Final[int] = 10_000
-#: Most gaps one request may carry.
-MAX_GAPS_PER_BATCH: Final[int] = 1_000
-#: Accepted RR range at ingest, in ms: any interval a strap can report for a heartbeat, missed beats
-#: included (the collector's own filter, ``collector.quirks``, keeps 200-3000 ms). Narrower
-#: physiological bounds (``analysis.bounds``) only flag a beat; the analysis decides on artifacts.
-INGEST_RR_MIN_MS: Final[float] = 200.0
-INGEST_RR_MAX_MS: Final[float] = 3000.0
-INGEST_RR_MIN_TICKS: Final[int] = math.ceil(INGEST_RR_MIN_MS * TICKS_PER_S / 1000)
-INGEST_RR_MAX_TICKS: Final[int] = math.floor(INGEST_RR_MAX_MS * TICKS_PER_S / 1000)
-ANALYSIS_RR_MIN_TICKS: Final[int] = math.ceil(RR_MIN_MS * TICKS_PER_S / 1000)
-ANALYSIS_RR_MAX_TICKS: Final[int] = math.floor(RR_MAX_MS * TICKS_PER_S / 1000)
-#: Earliest accepted beat time: 2000-01-01T00:00:00Z in epoch ms (older: strap clock never set).
-MIN_T_MS: Final[int] = 946_684_800_000
-#: How far a beat may lie ahead of the server clock (clock skew between laptop and server), in ms.
-MAX_FUTURE_SKEW_MS: Final[int] = 5 * 60 * 1000
-#: Flag bit of beats outside the analysis bounds (stored as raw truth, flagged for the analysis).
-FLAG_OUTSIDE_ANALYSIS_BOUNDS: Final[int] = 1
-#: Longest strap text field, in characters.
-MAX_STRAP_TEXT: Final[int] = 200
 #: At most this many bad items are listed in a 422 (the total is always given).
 MAX_REPORTED_ERRORS: Final[int] = 100
-
-_STRAP_TEXT_FIELDS: Final[tuple[str, ...]] = ("address", "name", "model", "firmware")
-#: Pooled connections that already have the ``ingest_stage`` temporary table (one per session).
-_STAGED: weakref.WeakSet[psycopg.AsyncConnection[Any]] = weakref.WeakSet()
-
-
-@dataclass(frozen=True)
-class StrapInfo:
-    """What the collector knows about the strap; ``None`` leaves the stored value unchanged."""
-
-    address: str | None = None
-    name: str | None = None
-    model: str | None = None
-    firmware: str | None = None
-    battery_pct: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,28 +42,14 @@ class BeatBatch:
     rr_ticks: npt.NDArray[np.int64]
     gaps_ms: list[tuple[int, int]] = field(default_factory=list)
     strap: StrapInfo | None = None
+    #: RR in ms as the source holds it (imports); ``None``: exactly ``rr_ticks * 1000 / 1024``.
+    rr_ms: npt.NDArray[np.float64] | None = None
+    #: Extra flag bits per beat (imports, e.g. an RR derived from a rate); ``None``: none.
+    flags: npt.NDArray[np.int16] | None = None
 
     @property
     def n_beats(self) -> int:
         return int(self.t_ms.shape[0])
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    """What happened to a batch: beats newly stored and beats that were already there."""
-
-    batch_id: uuid.UUID
-    accepted: int
-    duplicates: int
-    replayed: bool = False
-
-
-@dataclass(frozen=True)
-class DeviceRef:
-    """The authenticated device and the patient it is bound to."""
-
-    device_id: uuid.UUID
-    patient_id: uuid.UUID
 
 
 class _Errors:
@@ -173,14 +124,14 @@ def _beat_arrays(
 def _check_beat_values(
     t_ms: npt.NDArray[np.int64], rr_ticks: npt.NDArray[np.int64], now_ms: int, errors: _Errors
 ) -> None:
-    bad_rr = np.flatnonzero((rr_ticks < INGEST_RR_MIN_TICKS) | (rr_ticks > INGEST_RR_MAX_TICKS))
+    bad_rr = np.flatnonzero((rr_ticks < RR_MIN_TICKS) | (rr_ticks > RR_MAX_TICKS))
     for i in bad_rr[:MAX_REPORTED_ERRORS].tolist():
         errors.add(
             "beats",
             i,
             "rr_ticks",
-            f"outside physiological bounds {INGEST_RR_MIN_TICKS}-{INGEST_RR_MAX_TICKS} ticks "
-            f"({INGEST_RR_MIN_MS:g}-{INGEST_RR_MAX_MS:g} ms)",
+            f"outside physiological bounds {RR_MIN_TICKS}-{RR_MAX_TICKS} ticks "
+            f"({RR_MIN_MS:g}-{RR_MAX_MS:g} ms)",
             int(rr_ticks[i]),
         )
     errors.total += max(0, bad_rr.size - MAX_REPORTED_ERRORS)
@@ -258,7 +209,7 @@ def _parse_strap(raw: object, errors: _Errors) -> StrapInfo | None:
         errors.add("strap", None, "", "must be an object")
         return None
     texts: dict[str, str | None] = {}
-    for fld in _STRAP_TEXT_FIELDS:
+    for fld in STRAP_TEXT_FIELDS:
         value = raw.get(fld)
         if value is None:
             texts[fld] = None
@@ -333,76 +284,3 @@ def parse_batch(body: bytes, *, now_ms: int) -> BeatBatch:
     errors.raise_if_any()
     assert batch_id is not None  # an absent or bad id was recorded as an error above
     return BeatBatch(batch_id=batch_id, t_ms=t_ms, rr_ticks=rr_ticks, gaps_ms=gaps, strap=strap)
-
-
-def _copy_text(batch: BeatBatch) -> bytes:
-    """The staging rows in COPY text format (two integer columns)."""
-    return "".join(
-        [f"{t}\t{r}\n" for t, r in zip(batch.t_ms.tolist(), batch.rr_ticks.tolist(), strict=True)]
-    ).encode()
-
-
-async def store_batch(
-    conn: psycopg.AsyncConnection[dict[str, Any]], device: DeviceRef, batch: BeatBatch
-) -> IngestResult:
-    """Store ``batch`` for ``device`` atomically and idempotently; enqueue re-analysis of it.
-
-    One transaction on ``conn`` (an autocommit connection) in four round trips: batches of one device
-    are serialised by an advisory lock and the batch id is claimed (a concurrent identical request
-    waits for this one and then answers as a replay); beats go through COPY into a temporary staging
-    table; one statement inserts them (``INSERT ... SELECT ... ON CONFLICT DO NOTHING``), widens the
-    patient's dirty range, defers the patient's recompute job (``api.worker.queue``) and records the
-    batch counts, gaps and strap info.
-
-    Raises
-    ------
-    Conflict
-        The batch id was already used by another device.
-    """
-    strap = batch.strap or StrapInfo()
-    params: dict[str, Any] = {
-        "device_id": device.device_id,
-        "patient_id": device.patient_id,
-        "batch_id": batch.batch_id,
-        "n_beats": batch.n_beats,
-        "analysis_min_ticks": ANALYSIS_RR_MIN_TICKS,
-        "analysis_max_ticks": ANALYSIS_RR_MAX_TICKS,
-        "starts_ms": [g[0] for g in batch.gaps_ms],
-        "ends_ms": [g[1] for g in batch.gaps_ms],
-        "address": strap.address,
-        "name": strap.name,
-        "model": strap.model,
-        "firmware": strap.firmware,
-        "battery_pct": strap.battery_pct,
-        **defer_params(device.patient_id),
-    }
-    async with conn.transaction():
-        cur = await conn.execute(q("ingest_claim_batch"), params)
-        if await cur.fetchone() is None:
-            cur = await conn.execute(q("ingest_get_batch"), params)
-            row = await cur.fetchone()
-            if row is None or row["device_id"] != device.device_id:
-                raise Conflict(
-                    "this batch id was already used by another device", batch_id=str(batch.batch_id)
-                )
-            return IngestResult(batch.batch_id, accepted=0, duplicates=batch.n_beats, replayed=True)
-        created_stage = conn not in _STAGED
-        if created_stage:  # kept for the session once this transaction commits
-            await conn.execute(q("ingest_create_stage"))
-        if batch.n_beats:
-            async with conn.cursor() as copy_cur, copy_cur.copy(q("ingest_copy_stage")) as copy:
-                await copy.write(_copy_text(batch))
-        cur = await conn.execute(q("ingest_insert_beats"), params)
-        row = await cur.fetchone()
-        assert row is not None
-        accepted = int(row["accepted"])
-    if created_stage:
-        _STAGED.add(conn)
-    logger.debug(
-        "batch %s of device %s: %d accepted, %d duplicates",
-        batch.batch_id,
-        device.device_id,
-        accepted,
-        batch.n_beats - accepted,
-    )
-    return IngestResult(batch.batch_id, accepted=accepted, duplicates=batch.n_beats - accepted)
