@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -250,38 +251,45 @@ def _count_template_matches(
     """Unordered template pairs matching at length 2 (B) and 3 (A) in each window.
 
     Template ``k`` starts at ``x[template[k]]`` and belongs to window ``owner[k]`` (non-decreasing);
-    ``tolerance`` is per window. The plane of the first two template values is cut into square
-    cells of side r (a hair wider, so that rounding never separates a matching pair by more than
-    one cell); only templates in the same or a neighbouring cell are compared, exactly, on all
-    coordinates.
+    ``tolerance`` is per window. The first template values are cut into columns of width r (a hair
+    wider, so that rounding never separates a matching pair by more than one column); within a
+    column templates are ordered by their second value. The candidates of a template, those whose
+    second value lies within r of its own, are one run of later templates in its column and one
+    run in the next column; they are compared exactly on all three values. About 1.5 candidates
+    are compared per matching pair (2.25 with square cells).
     """
     n_templates = np.bincount(owner, minlength=n_windows)
     first = np.cumsum(n_templates) - n_templates
     v0 = x[template]
     v1 = x[template + 1]
+    tol = tolerance[owner]
     low = np.full(n_windows, np.inf)
-    np.minimum.at(low, owner, np.minimum(v0, v1))
+    np.minimum.at(low, owner, v0)
     cell = tolerance * (1 + 1e-9) + 1e-12
     cx = np.floor((v0 - low[owner]) / cell[owner]).astype(np.int64)
-    cy = np.floor((v1 - low[owner]) / cell[owner]).astype(np.int64)
-    side = int(max(cx.max(), cy.max())) + 3
-    key = (owner * side + cx) * side + cy + 1
-    order = np.argsort(key, kind="stable")
+    side = int(cx.max()) + 3
+    column = owner * side + cx
+    # Sort key: column, then second value. The runs searched below are widened by a hair more
+    # than the key's rounding, so they hold every partner; the exact test follows.
+    stride = 2.0 ** np.ceil(np.log2(float(v1.max()) + 2.0 * float(tolerance.max()) + 2.0))
+    key = column * stride + v1
+    order = np.argsort(key)
     key = key[order]
     sorted_template = template[order]
     s0, s1, s2 = x[sorted_template], x[sorted_template + 1], x[sorted_template + 2]
-    tol = tolerance[owner]  # owner is unchanged by the sort: windows stay in blocks
+    tol_sorted = tol[order]
+    slack = tol_sorted + 1e-9 * (1.0 + np.abs(key))
     position = np.arange(key.size)
-    # Same column (cx), rows cy-1..cy+1, later in sorted order; next column, rows cy-1..cy+1.
-    same_end = np.searchsorted(key, key + 1, side="right")
-    next_lo = np.searchsorted(key, key + side - 1, side="left")
-    next_hi = np.searchsorted(key, key + side + 1, side="right")
+    # Same column: later templates up to second value + r; next column: second value +- r.
+    same_end = np.searchsorted(key, key + slack, side="right")
+    next_lo = np.searchsorted(key, key + stride - slack, side="left")
+    next_hi = np.searchsorted(key, key + stride + slack, side="right")
 
     count_b = np.zeros(n_windows)
     count_a = np.zeros(n_windows)
     index_type = np.int32 if key.size < 2**30 else np.int64  # halves memory traffic
     for begin, end in ((position + 1, same_end), (next_lo, next_hi)):
-        partners = end - begin
+        partners = np.maximum(end - begin, 0)
         # Pair p's candidates get consecutive pair numbers from cum[p]; pairs come in window
         # order, so a window's pairs are the numbers cum[first] .. cum[first + n_templates].
         cum = np.concatenate(([0], np.cumsum(partners)))
@@ -297,7 +305,7 @@ def _count_template_matches(
             right = np.arange(total, dtype=np.int64) + np.repeat(
                 begin[lo:hi] - (cum[lo:hi] - cum[lo]), counts
             )
-            tol_pair = tol[left]
+            tol_pair = tol_sorted[left]
             diff = s0[left] - s0[right]
             close = np.abs(diff, out=diff) <= tol_pair
             diff = s1[left] - s1[right]
@@ -310,10 +318,23 @@ def _count_template_matches(
     return count_b, count_a
 
 
+def _searchsorted_any(
+    s: NDArray[np.float64], q: NDArray[np.float64], side: Literal["left", "right"]
+) -> NDArray[np.intp]:
+    """``searchsorted(s, q)`` for unordered queries: sorted first, which keeps the binary
+    searches in cache (several times faster on large arrays)."""
+    order = np.argsort(q)
+    out = np.empty(q.size, dtype=np.intp)
+    out[order] = np.searchsorted(s, q[order], side=side)
+    return out
+
+
 def _match_bounds(
-    s: NDArray[np.float64], x: NDArray[np.float64], r: float
+    s: NDArray[np.float64], x: NDArray[np.float64], r: float | NDArray[np.float64]
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """For each ``x[a]``, the range ``[lo, hi)`` of sorted values ``s`` with ``|x[a] - s[p]| <= r``.
+
+    ``r`` is one tolerance or one per ``x[a]``.
 
     The predicate is evaluated exactly as the kernels and neurokit2 evaluate it (``abs`` of the
     rounded difference); it holds on one contiguous range of ``s`` because rounding is monotonic.
@@ -321,8 +342,8 @@ def _match_bounds(
     values.
     """
     n = s.size
-    lo = np.searchsorted(s, x - r, side="left")
-    hi = np.searchsorted(s, x + r, side="right")
+    lo = _searchsorted_any(s, x - r, "left")
+    hi = _searchsorted_any(s, x + r, "right")
     new_run = np.ones(n, dtype=bool)
     new_run[1:] = s[1:] != s[:-1]
     position = np.arange(n)

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.bounds import STRESS_BIN_MS
-from analysis.time_domain import check_groups
+from analysis.time_domain import WindowIndexError, check_groups
 
 #: Share of intervals trimmed from each end of a window before its range MxDMn is taken
 #: (at least one interval each end).
@@ -66,7 +66,7 @@ def stress_indices(
     Raises
     ------
     analysis.time_domain.WindowIndexError
-        ``window`` does not match ``nn_ms``.
+        ``window`` does not match ``nn_ms`` or decreases.
 
     Notes
     -----
@@ -94,6 +94,8 @@ def stress_indices(
     Academic Press (trimmed statistics).
     """
     check_groups(nn_ms, window, n_windows)
+    if window.size > 1 and bool(np.any(window[1:] < window[:-1])):
+        raise WindowIndexError("window indices must be non-decreasing", n_values=nn_ms.size)
     raw = np.full(n_windows, np.nan)
     if nn_ms.size == 0:
         return StressIndices(raw, raw.copy())
@@ -106,7 +108,7 @@ def stress_indices(
     modal = np.argmax(hist, axis=1)
     amo_pct = hist[np.arange(n_windows), modal] / np.maximum(count, 1) * 100.0
     mo_s = ((modal + lo) * bin_ms + bin_ms / 2.0) / 1000.0
-    low, high = _trimmed_extremes(nn_ms, window, count)
+    low, high = _trimmed_extremes(nn_ms, count)
     mxdmn_s = np.maximum(high - low, bin_ms) / 1000.0
     wmax = np.full(n_windows, -np.inf)
     wmin = np.full(n_windows, np.inf)
@@ -118,22 +120,25 @@ def stress_indices(
 
 
 def _trimmed_extremes(
-    nn_ms: NDArray[np.float64], window: NDArray[np.intp], count: NDArray[np.intp]
+    nn_ms: NDArray[np.float64], count: NDArray[np.intp]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``x(k+1)`` and ``x(n-k)`` of each window's sorted intervals, ``k = max(1, floor(0.01 n))``.
+
+    The beats of a window are contiguous (window indices non-decreasing), ``count`` per window.
 
     In a window of fewer than ``2k + 2`` intervals both positions meet at its middle.
     """
     n_windows = count.size
     low = np.full(n_windows, np.nan)
     high = np.full(n_windows, np.nan)
-    order = np.lexsort((nn_ms, window))
-    ordered = nn_ms[order]
     first = np.cumsum(count) - count
     k = np.maximum(1, np.floor(RANGE_TRIM_SHARE * count).astype(np.intp))
-    has = count > 0
     lo_pos = np.minimum(k, (count - 1) // 2)
     hi_pos = np.maximum(count - 1 - k, count // 2)
-    low[has] = ordered[(first + lo_pos)[has]]
-    high[has] = ordered[(first + hi_pos)[has]]
+    # Beats are in window order: each window is one slice; two order statistics per window.
+    for w in np.flatnonzero(count > 0).tolist():
+        a, n = int(first[w]), int(count[w])
+        kth = (int(lo_pos[w]), int(hi_pos[w]))
+        part = np.partition(nn_ms[a : a + n], kth)
+        low[w], high[w] = part[kth[0]], part[kth[1]]
     return low, high

@@ -78,3 +78,5 @@ def test_per_window_ties_and_undefined():
     assert np.isnan(si.baevsky_si[2])  # empty
     with pytest.raises(WindowIndexError):
         stress_indices(nn, win[:3], 3)
+    with pytest.raises(WindowIndexError, match="non-decreasing"):
+        stress_indices(nn, win[::-1].copy(), 3)
