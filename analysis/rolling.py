@@ -68,17 +68,38 @@ def window_quantiles_at(
     list of numpy.ndarray
         One array per quantile, one value per window.
     """
+    quantiles = (0.5,) if median else tuple(float(q) for q in qs)
+    outs = [np.empty(lo.size, dtype=np.float64) for _ in quantiles]
     if lo.size == 0:
-        return [np.zeros(0) for _ in (qs if not median else (0.5,))]
+        return outs
     m = hi - lo
     width = int(m.max())
     index = lo[:, None] + np.arange(width)[None, :]
     rows = x[np.minimum(index, x.size - 1)]
-    rows[index >= hi[:, None]] = np.inf
-    rows.sort(axis=1)
-    if median:
-        return [_pick(rows, m, 0.5, True)]
-    return [_pick(rows, m, float(q), False) for q in qs]
+    full = m == width
+    # Full windows: only the order statistics the quantiles read (np.partition, linear time).
+    if full.any():
+        ranks = sorted({r for q in quantiles for r in _ranks(q, width)})
+        part = np.partition(rows[full], ranks, axis=1)
+        for out, q in zip(outs, quantiles, strict=True):
+            out[full] = _pick(part, np.full(int(full.sum()), width), q, median)
+    # Windows cut short by a series end: sorted with the missing values as +inf.
+    if not full.all():
+        cut = rows[~full]
+        cut[index[~full] >= hi[~full, None]] = np.inf
+        cut.sort(axis=1)
+        for out, q in zip(outs, quantiles, strict=True):
+            out[~full] = _pick(cut, m[~full], q, median)
+    return outs
+
+
+def _ranks(q: float, n: int) -> tuple[int, ...]:
+    """Order statistics (0-based) that pandas' quantile ``q`` of ``n`` values reads."""
+    pos = q * (n - 1)
+    low = int(pos)
+    if low == pos:
+        return (low,)
+    return (low, low + 1)
 
 
 def rolling_quantiles(
