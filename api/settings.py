@@ -104,6 +104,15 @@ class Settings(BaseSettings):
         description="Run the analysis worker inside `serve`; default: only with the embedded database.",
     )
     log_level: str = "INFO"
+    invite_ttl_h: int = Field(
+        default=72, ge=1, le=24 * 30, description="Hours a patient's invitation link stays valid."
+    )
+    password_link_ttl_h: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 14,
+        description="Hours a link to set a first or new password stays valid.",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text", description="`json`: one JSON object per log line (for log collectors)."
     )

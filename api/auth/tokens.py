@@ -1,6 +1,7 @@
-"""Signed access tokens: JWT HS256 with ``sub`` (user id), ``role``, ``iat`` and ``exp``.
+"""Signed access tokens: JWT HS256 with ``sub`` (user id), ``role``, ``ep`` (session epoch), ``iat``, ``exp``.
 
-Whether the account still exists and is enabled is checked by ``api.auth.deps.current_user``.
+Whether the account still exists, is enabled and still has that session epoch (deactivation and password
+changes raise it, ending every earlier session) is checked by ``api.auth.deps.current_user``.
 """
 
 from __future__ import annotations
@@ -31,12 +32,20 @@ class AccessClaims:
     role: UserRole
     issued_at_s: int
     expires_at_s: int
+    epoch: int = 0
 
 
 def issue_access_token(
-    secret: str, user_id: uuid.UUID, role: UserRole, ttl_s: int, *, now_s: float | None = None
+    secret: str,
+    user_id: uuid.UUID,
+    role: UserRole,
+    ttl_s: int,
+    *,
+    now_s: float | None = None,
+    epoch: int = 0,
 ) -> str:
-    """A token for ``user_id`` valid for ``ttl_s`` seconds from ``now_s`` (default: now)."""
+    """A token for ``user_id`` valid for ``ttl_s`` seconds from ``now_s`` (default: now), bound to the
+    account's session ``epoch`` (``users.session_epoch``)."""
     issued = int(time.time() if now_s is None else now_s)
     payload: dict[str, Any] = {
         "sub": str(user_id),
@@ -44,6 +53,7 @@ def issue_access_token(
         "aud": AUDIENCE,
         "iat": issued,
         "exp": issued + ttl_s,
+        "ep": epoch,
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
@@ -80,6 +90,13 @@ def decode_access_token(secret: str, token: str) -> AccessClaims:
         user_id = uuid.UUID(str(payload["sub"]))
     except ValueError:
         raise Unauthorized("the access token is invalid") from None
+    epoch = payload.get("ep", 0)
+    if not isinstance(epoch, int) or isinstance(epoch, bool):
+        raise Unauthorized("the access token is invalid")
     return AccessClaims(
-        user_id=user_id, role=cast(UserRole, role), issued_at_s=issued, expires_at_s=expires
+        user_id=user_id,
+        role=cast(UserRole, role),
+        issued_at_s=issued,
+        expires_at_s=expires,
+        epoch=epoch,
     )

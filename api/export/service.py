@@ -21,6 +21,7 @@ from api.export import dictionary, fhir, kubios, omh, tabular
 from api.export.beats import iter_beats
 from api.export.selection import ExportFormat, ExportPatient, ExportRequest
 from api.export.zipstream import ZipStream
+from api.trend_view import export_rows, judged_trend, load_patient_days
 
 logger = logging.getLogger(__name__)
 
@@ -142,12 +143,22 @@ class _Export:
             yield tabular.rows_batch(tabular.WINDOWS_SCHEMA, rows)
 
     async def _daily_batches(self) -> AsyncIterator[Any]:
+        first, last = (
+            self.request.start.astimezone(UTC).date(),
+            self.request.end.astimezone(UTC).date(),
+        )
         for patient in self.patients:
-            rows = await self._rows("export_daily", patient)
+            async with self.db.connection() as conn:
+                days = await load_patient_days(conn, patient.id, patient.timezone)
+            rows = [r for r in export_rows(await judged_trend(days)) if first <= r["day"] <= last]
             self.stats.days += len(rows)
             for row in rows:
                 row["pseudonym"] = patient.pseudonym
                 row["day"] = row["day"] + patient.shift
+                # Baevsky's scale of the daily value: the square of the daily stress index, as
+                # daily_values.baevsky_si is defined (migration 0030).
+                si = row.get("stress_index")
+                row["baevsky_si"] = si * si if si is not None else None
             yield tabular.rows_batch(tabular.DAILY_SCHEMA, rows)
 
     async def _sessions_batches(self) -> AsyncIterator[Any]:

@@ -9,12 +9,13 @@ import uuid
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.audit import record
 from api.auth.deps import Principal, get_db, require_role, route_name
 from api.db.queries import q
 from api.errors import NotFound
+from api.form_rules import enforce
 from api.routes.responses import AUTH_ERRORS, errors
 
 router = APIRouter(prefix="/v1/assignments", tags=["assignments"])
@@ -22,8 +23,8 @@ admin_only = require_role("admin")
 
 
 class AssignmentCreate(BaseModel):
-    therapist_id: uuid.UUID
-    patient_id: uuid.UUID
+    therapist_id: str = Field(description="Id of a therapist's account")
+    patient_id: str = Field(description="Id of a patient")
 
 
 class Assignment(BaseModel):
@@ -34,6 +35,18 @@ class Assignment(BaseModel):
 
 class AssignmentListed(Assignment):
     pseudonym: str
+    therapist_email: str
+    therapist_name: str | None
+
+
+class PatientForAssignment(BaseModel):
+    """A patient as the admin sees them: pseudonym and assignments, never a name."""
+
+    patient_id: uuid.UUID
+    pseudonym: str
+    created_at: datetime
+    has_account: bool
+    therapist_ids: list[uuid.UUID]
 
 
 @router.post("", status_code=201, response_model=Assignment, responses=errors(*AUTH_ERRORS, 404))
@@ -41,10 +54,13 @@ async def assign(
     request: Request, body: AssignmentCreate, principal: Principal = Depends(admin_only)
 ) -> Assignment:
     """Give a therapist access to a patient (idempotent); 404 if either does not exist."""
+    enforce("assignment", body.model_dump())
+    therapist_id = uuid.UUID(body.therapist_id.strip())
+    patient_id = uuid.UUID(body.patient_id.strip())
     async with get_db(request).connection() as conn, conn.transaction():
         cur = await conn.execute(
             q("assignments_insert"),
-            {"therapist_id": body.therapist_id, "patient_id": body.patient_id},
+            {"therapist_id": therapist_id, "patient_id": patient_id},
         )
         row = await cur.fetchone()
         if row is None:
@@ -54,8 +70,8 @@ async def assign(
             principal,
             "assign",
             route_name(request),
-            body.patient_id,
-            {"therapist_id": str(body.therapist_id)},
+            patient_id,
+            {"therapist_id": str(therapist_id)},
         )
     return Assignment.model_validate(row)
 
@@ -74,6 +90,17 @@ async def list_assignments(
         )
         rows = await cur.fetchall()
     return [AssignmentListed.model_validate(r) for r in rows]
+
+
+@router.get("/patients", response_model=list[PatientForAssignment], responses=errors(*AUTH_ERRORS))
+async def list_patients_for_assignment(
+    request: Request, _: Principal = Depends(admin_only)
+) -> list[PatientForAssignment]:
+    """Every patient by pseudonym with the therapists assigned to them, oldest first (admin only)."""
+    async with get_db(request).connection() as conn:
+        cur = await conn.execute(q("assignments_patients"))
+        rows = await cur.fetchall()
+    return [PatientForAssignment.model_validate(r) for r in rows]
 
 
 @router.delete("/{therapist_id}/{patient_id}", status_code=204, responses=errors(*AUTH_ERRORS, 404))

@@ -158,5 +158,11 @@ async def issue_token(
         if new_hash is not None:
             await conn.execute(q("auth_user_rehash"), {"id": user_id, "password_hash": new_hash})
     ttl_s = get_app_settings(request).access_token_ttl_s
-    token = issue_access_token(signing_secret(request), user_id, cast(UserRole, row["role"]), ttl_s)
+    token = issue_access_token(
+        signing_secret(request),
+        user_id,
+        cast(UserRole, row["role"]),
+        ttl_s,
+        epoch=cast(int, row["session_epoch"]),
+    )
     return Token(access_token=token, expires_in=ttl_s)

@@ -1,5 +1,6 @@
 """The accounts-and-records routers (auth, users, assignments, patients, devices, sessions, journal,
-audit), included by ``api.app`` in this order; data and ingest routers are included separately."""
+audit, forms, invites, links, cohort), included by ``api.app`` in this order; data, ingest and export
+routers are included separately."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from api.routes import (
     assignments,
     audit,
     auth,
+    cohort,
     devices,
+    forms,
     imports,
+    invites,
     journal,
+    links,
     patients,
     sessions,
     users,
@@ -26,6 +31,10 @@ ROUTERS = (
     sessions.router,
     journal.router,
     audit.router,
+    forms.router,
+    invites.router,
+    links.router,
+    cohort.router,
     imports.router,
 )
 

@@ -7,15 +7,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from api.auth.deps import Principal, device_owner_writer, get_db, patient_reader, patient_writer
+from api.audit import record
+from api.auth.deps import (
+    Principal,
+    device_owner_writer,
+    get_db,
+    patient_reader,
+    patient_writer,
+    route_name,
+)
 from api.auth.device_tokens import hash_device_token, new_device_token
 from api.db.queries import q
 from api.errors import NotFound
-from api.routes.fields import Name
+from api.form_rules import blank_to_none, enforce, schema_extra
 from api.routes.integrity import integrity_errors
 from api.routes.responses import PATIENT_ERRORS, errors
 
@@ -23,7 +32,11 @@ router = APIRouter(tags=["devices"])
 
 
 class DeviceCreate(BaseModel):
-    label: Name | None = Field(default=None, description="e.g. 'Polar H10, living room laptop'")
+    label: str | None = Field(
+        default=None,
+        description="e.g. 'Polar H10, living room laptop'",
+        json_schema_extra=schema_extra("device", "label"),
+    )
 
 
 class DeviceCreated(BaseModel):
@@ -61,20 +74,30 @@ async def create_device(
     principal: Principal = Depends(patient_writer),
 ) -> DeviceCreated:
     """A new device token bound to the patient (their therapist or the patient)."""
+    label = body.label if body is not None else None
+    enforce("device", {"label": label})
     token = new_device_token()
-    async with get_db(request).connection() as conn:
+    async with get_db(request).connection() as conn, conn.transaction():
         with integrity_errors("token collision; try again", missing="patient not found"):
             cur = await conn.execute(
                 q("devices_insert"),
                 {
                     "patient_id": patient_id,
                     "token_hash": hash_device_token(token),
-                    "label": body.label if body is not None else None,
+                    "label": blank_to_none(label),
                     "created_by": principal.user_id,
                 },
             )
             row = await cur.fetchone()
-    assert row is not None
+        assert row is not None
+        await record(
+            conn,
+            principal,
+            "create_device",
+            route_name(request),
+            patient_id,
+            {"device_id": str(row["id"]), "label": row["label"]},
+        )
     return DeviceCreated(
         device_id=row["id"],
         token=token,
@@ -101,12 +124,20 @@ async def list_devices(
 
 @router.delete("/v1/devices/{device_id}", status_code=204, responses=errors(*PATIENT_ERRORS))
 async def revoke_device(
-    request: Request, device_id: uuid.UUID, _: Principal = Depends(device_owner_writer)
+    request: Request, device_id: uuid.UUID, principal: Principal = Depends(device_owner_writer)
 ) -> Response:
     """Revoke a device token at once (idempotent); its uploads then answer 401."""
-    async with get_db(request).connection() as conn:
+    async with get_db(request).connection() as conn, conn.transaction():
         cur = await conn.execute(q("devices_revoke"), {"id": device_id})
         row = await cur.fetchone()
-    if row is None:
-        raise NotFound("device not found", device_id=str(device_id))
+        if row is None:
+            raise NotFound("device not found", device_id=str(device_id))
+        await record(
+            conn,
+            principal,
+            "revoke_device",
+            route_name(request),
+            cast(uuid.UUID, row["patient_id"]),
+            {"device_id": str(device_id)},
+        )
     return Response(status_code=204)

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from api.auth.deps import Principal, get_db, patient_reader, patient_writer
+from api.audit import record
+from api.auth.deps import Principal, get_db, patient_reader, patient_writer, route_name
 from api.db.queries import q
 from api.errors import InvalidInput, NotFound
-from api.routes.fields import Tag, Text, Time
+from api.form_rules import FORMS, enforce, field_error, schema_extra
+from api.routes.fields import Time
 from api.routes.integrity import integrity_errors
 from api.routes.responses import PATIENT_ERRORS, errors
 
@@ -26,28 +28,34 @@ SCALE_MIN = 0
 SCALE_MAX = 10
 #: Most tags per entry.
 MAX_TAGS = 32
+#: Fields of an entry that a write sets.
+ENTRY_FIELDS = ("at", "text", "tags", "mood", "body")
 
-Scale = Annotated[int, Field(ge=SCALE_MIN, le=SCALE_MAX)]
+
+def _hint(name: str, description: str, default: Any = None) -> Any:
+    return Field(
+        default=default, description=description, json_schema_extra=schema_extra("journal", name)
+    )
 
 
 class EntryCreate(BaseModel):
-    """A full journal entry (``POST`` and ``PUT``)."""
+    """A full journal entry (``POST`` and ``PUT``); fields follow ``api.form_rules`` ("journal")."""
 
-    at: Time
-    text: Text = ""
-    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
-    mood: Scale | None = Field(default=None, description="0 (worst) to 10 (best)")
-    body: Scale | None = Field(default=None, description="0 (worst) to 10 (best) bodily state")
+    at: datetime | None = Field(description="When, ISO 8601 with offset")
+    text: str = _hint("text", "Free text", "")
+    tags: list[str] = Field(default_factory=list, description=f"At most {MAX_TAGS} tags")
+    mood: int | None = _hint("mood", "0 (worst) to 10 (best)")
+    body: int | None = _hint("body", "0 (worst) to 10 (best) bodily state")
 
 
 class EntryPatch(BaseModel):
     """Fields to change (``PATCH``); ``mood`` and ``body`` may be set to null."""
 
-    at: Time | None = None
-    text: Text | None = None
-    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
-    mood: Scale | None = None
-    body: Scale | None = None
+    at: datetime | None = None
+    text: str | None = None
+    tags: list[str] | None = None
+    mood: int | None = None
+    body: int | None = None
 
 
 class Entry(BaseModel):
@@ -66,6 +74,14 @@ def _not_found(entry_id: uuid.UUID) -> NotFound:
     return NotFound("journal entry not found", entry_id=str(entry_id))
 
 
+def _checked(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` after the journal form's rules, with trimmed tags."""
+    enforce(
+        "journal", {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+    )
+    return {**values, "tags": [t.strip() for t in values.get("tags") or []]}
+
+
 @router.post("", status_code=201, response_model=Entry, responses=errors(*PATIENT_ERRORS))
 async def create_entry(
     request: Request,
@@ -74,14 +90,16 @@ async def create_entry(
     principal: Principal = Depends(patient_writer),
 ) -> Entry:
     """Write a journal entry (the patient or their therapist)."""
-    async with get_db(request).connection() as conn:
+    values = _checked(body.model_dump())
+    async with get_db(request).connection() as conn, conn.transaction():
         with integrity_errors("duplicate entry", missing="patient not found"):
             cur = await conn.execute(
                 q("journal_insert"),
-                {"patient_id": patient_id, "created_by": principal.user_id, **body.model_dump()},
+                {"patient_id": patient_id, "created_by": principal.user_id, **values},
             )
-            row = await cur.fetchone()
-    return Entry.model_validate(row)
+            entry = Entry.model_validate(await cur.fetchone())
+        await _audit(conn, request, principal, "create", entry.id, patient_id)
+    return entry
 
 
 @router.get("", response_model=list[Entry], responses=errors(*PATIENT_ERRORS))
@@ -117,8 +135,25 @@ async def get_entry(
     return Entry.model_validate(row)
 
 
+async def _audit(
+    conn: Any,
+    request: Request,
+    principal: Principal,
+    action: str,
+    entry_id: uuid.UUID,
+    patient_id: uuid.UUID,
+) -> None:
+    await record(
+        conn, principal, action, route_name(request), patient_id, {"entry_id": str(entry_id)}
+    )
+
+
 async def _write(
-    request: Request, patient_id: uuid.UUID, entry_id: uuid.UUID, patch: dict[str, Any]
+    request: Request,
+    principal: Principal,
+    patient_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    patch: dict[str, Any],
 ) -> Entry:
     async with get_db(request).connection() as conn, conn.transaction():
         cur = await conn.execute(
@@ -127,13 +162,14 @@ async def _write(
         current = await cur.fetchone()
         if current is None:
             raise _not_found(entry_id)
-        merged = {k: current[k] for k in ("at", "text", "tags", "mood", "body")} | patch
+        merged = _checked({k: current[k] for k in ENTRY_FIELDS} | patch)
         with integrity_errors("conflicting entry"):
             cur = await conn.execute(
                 q("journal_update"), {"id": entry_id, "patient_id": patient_id, **merged}
             )
-            row = await cur.fetchone()
-    return Entry.model_validate(row)
+            entry = Entry.model_validate(await cur.fetchone())
+        await _audit(conn, request, principal, "update", entry_id, patient_id)
+    return entry
 
 
 @router.put("/{entry_id}", response_model=Entry, responses=errors(*PATIENT_ERRORS))
@@ -142,10 +178,10 @@ async def replace_entry(
     patient_id: uuid.UUID,
     entry_id: uuid.UUID,
     body: EntryCreate,
-    _: Principal = Depends(patient_writer),
+    principal: Principal = Depends(patient_writer),
 ) -> Entry:
     """Replace a journal entry entirely."""
-    return await _write(request, patient_id, entry_id, body.model_dump())
+    return await _write(request, principal, patient_id, entry_id, body.model_dump())
 
 
 @router.patch("/{entry_id}", response_model=Entry, responses=errors(*PATIENT_ERRORS))
@@ -154,14 +190,15 @@ async def update_entry(
     patient_id: uuid.UUID,
     entry_id: uuid.UUID,
     body: EntryPatch,
-    _: Principal = Depends(patient_writer),
+    principal: Principal = Depends(patient_writer),
 ) -> Entry:
     """Change some fields; ``at``, ``text`` and ``tags`` cannot be null."""
     patch = body.model_dump(include=body.model_fields_set)
     for name in ("at", "text", "tags"):
         if name in patch and patch[name] is None:
-            raise InvalidInput(f"{name} cannot be null", errors=[{"loc": ["body", name]}])
-    return await _write(request, patient_id, entry_id, patch)
+            message = FORMS["journal"].fields[name].messages()["required"]
+            raise InvalidInput(f"{name}: {message}", errors=field_error(name, message))
+    return await _write(request, principal, patient_id, entry_id, patch)
 
 
 @router.delete("/{entry_id}", status_code=204, responses=errors(*PATIENT_ERRORS))
@@ -169,11 +206,12 @@ async def delete_entry(
     request: Request,
     patient_id: uuid.UUID,
     entry_id: uuid.UUID,
-    _: Principal = Depends(patient_writer),
+    principal: Principal = Depends(patient_writer),
 ) -> Response:
     """Delete a journal entry."""
-    async with get_db(request).connection() as conn:
+    async with get_db(request).connection() as conn, conn.transaction():
         cur = await conn.execute(q("journal_delete"), {"id": entry_id, "patient_id": patient_id})
         if await cur.fetchone() is None:
             raise _not_found(entry_id)
+        await _audit(conn, request, principal, "delete", entry_id, patient_id)
     return Response(status_code=204)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
@@ -25,8 +25,9 @@ from api.auth.deps import (
     route_name,
 )
 from api.db.queries import q
-from api.errors import Conflict, InvalidInput, NotFound, SomatraceError
-from api.routes.fields import Email, Name, Password, TimeZone
+from api.errors import Conflict, NotFound, SomatraceError
+from api.form_rules import enforce, schema_extra
+from api.routes.fields import Email, Password
 from api.routes.responses import AUTH_ERRORS, PATIENT_ERRORS, errors
 from api.routes.users import User, create_user_row
 
@@ -56,13 +57,24 @@ def new_date_shift_days() -> int:
 
 
 class PatientCreate(BaseModel):
-    display_name: Name = Field(description="How the therapist refers to the patient")
-    timezone: TimeZone = Field(default="UTC", description="IANA zone of the patient's days")
+    display_name: str = Field(
+        description="How the therapist refers to the patient",
+        json_schema_extra=schema_extra("patient", "display_name"),
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="IANA zone of the patient's days",
+        json_schema_extra=schema_extra("patient", "timezone"),
+    )
 
 
 class PatientUpdate(BaseModel):
-    display_name: Name | None = None
-    timezone: TimeZone | None = None
+    display_name: str | None = Field(
+        default=None, json_schema_extra=schema_extra("patient", "display_name")
+    )
+    timezone: str | None = Field(
+        default=None, json_schema_extra=schema_extra("patient", "timezone")
+    )
 
 
 class Patient(BaseModel):
@@ -76,6 +88,9 @@ class Patient(BaseModel):
     created_at: datetime
     has_account: bool = Field(description="Whether the patient has a login")
     last_seen_at: datetime | None = Field(description="Last upload from any of their devices")
+    invite_state: Literal["open", "accepted", "withdrawn", "expired"] | None = Field(
+        default=None, description="State of the latest invitation to a login, if any"
+    )
 
 
 class AccountCreate(BaseModel):
@@ -110,13 +125,14 @@ async def create_patient(
     request: Request, body: PatientCreate, principal: Principal = Depends(therapist_only)
 ) -> Patient:
     """Create a patient with a random pseudonym, assigned to the calling therapist."""
+    enforce("patient", {"display_name": body.display_name, "timezone": body.timezone})
     async with get_db(request).connection() as conn, conn.transaction():
         for _attempt in range(5):
             cur = await conn.execute(
                 q("patients_insert"),
                 {
                     "pseudonym": new_pseudonym(),
-                    "display_name": body.display_name,
+                    "display_name": body.display_name.strip(),
                     "timezone": body.timezone,
                     "date_shift_days": new_date_shift_days(),
                     "created_by": principal.user_id,
@@ -132,8 +148,16 @@ async def create_patient(
             q("patients_assign_creator"),
             {"therapist_id": principal.user_id, "patient_id": patient_id},
         )
-        await record(conn, principal, "create", route_name(request), patient_id)
-        return await _get_patient(conn, patient_id)
+        patient = await _get_patient(conn, patient_id)
+        await record(
+            conn,
+            principal,
+            "create_patient",
+            route_name(request),
+            patient_id,
+            {"pseudonym": patient.pseudonym},
+        )
+        return patient
 
 
 @router.get("", response_model=list[Patient], responses=errors(*AUTH_ERRORS))
@@ -181,13 +205,18 @@ async def update_patient(
     _: Principal = Depends(patient_writer),
 ) -> Patient:
     """Change the display name or time zone (fields left out stay as they are)."""
-    for name in ("display_name", "timezone"):
-        if name in body.model_fields_set and getattr(body, name) is None:
-            raise InvalidInput(f"{name} cannot be null", errors=[{"loc": ["body", name]}])
     async with get_db(request).connection() as conn, conn.transaction():
+        current = await _get_patient(conn, patient_id)
+        merged = {"display_name": current.display_name, "timezone": current.timezone}
+        merged |= {k: v for k, v in body.model_dump().items() if k in body.model_fields_set}
+        enforce("patient", merged)
         cur = await conn.execute(
             q("patients_update"),
-            {"id": patient_id, "display_name": body.display_name, "timezone": body.timezone},
+            {
+                "id": patient_id,
+                "display_name": str(merged["display_name"]).strip(),
+                "timezone": merged["timezone"],
+            },
         )
         if await cur.fetchone() is None:
             raise NotFound("patient not found", patient_id=str(patient_id))
@@ -243,17 +272,28 @@ async def set_consent(
     request: Request,
     patient_id: uuid.UUID,
     body: ConsentUpdate,
-    _: Principal = Depends(patient_self_writer),
+    principal: Principal = Depends(patient_self_writer),
 ) -> Consent:
     """Give or withdraw research consent (the patient only). Without it, journal text is off too."""
-    async with get_db(request).connection() as conn:
+    async with get_db(request).connection() as conn, conn.transaction():
         cur = await conn.execute(
             q("patients_set_consent"),
             {"id": patient_id, "research": body.research, "journal_text": body.journal_text},
         )
         row = await cur.fetchone()
-    if row is None:
-        raise NotFound("patient not found", patient_id=str(patient_id))
+        if row is None:
+            raise NotFound("patient not found", patient_id=str(patient_id))
+        await record(
+            conn,
+            principal,
+            "consent",
+            route_name(request),
+            patient_id,
+            {
+                "research": bool(row["research_consent"]),
+                "journal_text": bool(row["journal_text_consent"]),
+            },
+        )
     return Consent(
         research=bool(row["research_consent"]),
         journal_text=bool(row["journal_text_consent"]),

@@ -1,5 +1,5 @@
 -- name: auth_user_for_login
-SELECT id, role, patient_id, password_hash, disabled_at
+SELECT id, role, patient_id, password_hash, disabled_at, session_epoch
 FROM users
 WHERE lower(email) = lower(%(email)s)
 
@@ -7,7 +7,7 @@ WHERE lower(email) = lower(%(email)s)
 UPDATE users SET password_hash = %(password_hash)s WHERE id = %(id)s
 
 -- name: auth_user_by_id
-SELECT id, role, patient_id, disabled_at
+SELECT id, role, patient_id, disabled_at, session_epoch
 FROM users
 WHERE id = %(id)s
 

@@ -13,4 +13,4 @@ ORDER BY created_at, id
 -- name: devices_revoke
 UPDATE devices SET revoked_at = coalesce(revoked_at, now())
 WHERE id = %(id)s
-RETURNING id, revoked_at
+RETURNING id, patient_id, revoked_at

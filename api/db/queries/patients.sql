@@ -11,7 +11,17 @@ INSERT INTO therapist_assignments (therapist_id, patient_id) VALUES (%(therapist
 SELECT p.id, p.pseudonym, p.display_name, p.timezone, p.research_consent, p.journal_text_consent,
        p.consent_updated_at, p.created_at,
        EXISTS (SELECT 1 FROM users u WHERE u.patient_id = p.id) AS has_account,
-       (SELECT max(d.last_seen_at) FROM devices d WHERE d.patient_id = p.id) AS last_seen_at
+       (SELECT max(d.last_seen_at) FROM devices d WHERE d.patient_id = p.id) AS last_seen_at,
+       (SELECT CASE
+                   WHEN l.used_at IS NOT NULL THEN 'accepted'
+                   WHEN l.revoked_at IS NOT NULL THEN 'withdrawn'
+                   WHEN l.expires_at <= now() THEN 'expired'
+                   ELSE 'open'
+               END
+        FROM account_links l
+        WHERE l.patient_id = p.id AND l.purpose = 'invite'
+        ORDER BY l.created_at DESC
+        LIMIT 1) AS invite_state
 FROM patients p
 WHERE p.id = %(id)s
 
@@ -19,7 +29,17 @@ WHERE p.id = %(id)s
 SELECT p.id, p.pseudonym, p.display_name, p.timezone, p.research_consent, p.journal_text_consent,
        p.consent_updated_at, p.created_at,
        EXISTS (SELECT 1 FROM users u WHERE u.patient_id = p.id) AS has_account,
-       (SELECT max(d.last_seen_at) FROM devices d WHERE d.patient_id = p.id) AS last_seen_at
+       (SELECT max(d.last_seen_at) FROM devices d WHERE d.patient_id = p.id) AS last_seen_at,
+       (SELECT CASE
+                   WHEN l.used_at IS NOT NULL THEN 'accepted'
+                   WHEN l.revoked_at IS NOT NULL THEN 'withdrawn'
+                   WHEN l.expires_at <= now() THEN 'expired'
+                   ELSE 'open'
+               END
+        FROM account_links l
+        WHERE l.patient_id = p.id AND l.purpose = 'invite'
+        ORDER BY l.created_at DESC
+        LIMIT 1) AS invite_state
 FROM patients p
 JOIN therapist_assignments a ON a.patient_id = p.id
 WHERE a.therapist_id = %(therapist_id)s

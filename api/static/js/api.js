@@ -43,6 +43,12 @@ export function logout() {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
+/** Keep an access token the API issued (login, or an invite or password link that signs the user in). */
+export function storeToken(accessToken) {
+  sessionStorage.setItem(TOKEN_KEY, accessToken);
+  return session();
+}
+
 export async function login(username, password) {
   const body = new URLSearchParams({ username, password, grant_type: "password" });
   const response = await fetch("/v1/auth/token", {
@@ -97,3 +103,53 @@ export async function request(method, path, { query, json } = {}) {
 
 export const get = (path, query) => request("GET", path, { query });
 export const post = (path, json) => request("POST", path, { json });
+export const put = (path, json) => request("PUT", path, { json });
+export const patch = (path, json) => request("PATCH", path, { json });
+export const del = (path) => request("DELETE", path);
+
+/**
+ * Download a file from the API with the bearer token, reporting progress as bytes arrive:
+ * onProgress({ received, total|null, headers }). Resolves to { blob, filename, headers } (not saved yet).
+ */
+export async function download(path, { query, accept, onProgress, signal } = {}) {
+  const current = session();
+  const url = new URL(path, window.location.origin);
+  for (const [key, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
+  }
+  const headers = { Accept: accept || "*/*" };
+  if (current) headers.Authorization = `Bearer ${current.token}`;
+  const response = await fetch(url, { headers, signal });
+  if (!response.ok) {
+    if (response.status === 401) logout();
+    throw toError(response, await readJson(response));
+  }
+  const total = Number(response.headers.get("Content-Length")) || null;
+  const chunks = [];
+  let received = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    if (onProgress) onProgress({ received, total, headers: response.headers });
+  }
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const match = /filename="([^"]+)"/.exec(disposition);
+  const type = response.headers.get("Content-Type") || "application/octet-stream";
+  return { blob: new Blob(chunks, { type }), filename: match ? match[1] : "download", headers: response.headers, received };
+}
+
+/** Offer `blob` to the user as a file named `filename` (the browser's own download). */
+export function saveBlob(blob, filename) {
+  const href = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = href;
+  link.download = filename;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 60000);
+}

@@ -29,6 +29,12 @@ function append(el, children) {
   }
 }
 
+/** Append children to `el`, skipping null/undefined/false (Element.append would write "null"). */
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 /** Replace all children of `el`. */
 export function mount(el, ...children) {
   el.replaceChildren();
@@ -67,4 +73,32 @@ export function announce(message, kind = "info") {
   const status = document.getElementById("status");
   if (!status) return;
   mount(status, message ? h("p", { class: `notice notice-${kind}`, text: message }) : null);
+}
+
+/**
+ * A button that asks before it acts: a click shows `question` with a confirm and a cancel button in place
+ * (keyboard focus moves to the confirm button); `onConfirm` runs only after the second click.
+ */
+export function confirmButton(label, question, confirmLabel, onConfirm, attrs = {}) {
+  const wrap = h("span", { class: "confirm" });
+  const start = h("button", { type: "button", class: "small", ...attrs, text: label });
+  const showStart = () => { mount(wrap, start); start.focus(); };
+  start.addEventListener("click", () => {
+    const yes = h("button", { type: "button", class: "small danger", text: confirmLabel,
+      dataset: { confirm: "yes" } });
+    const no = h("button", { type: "button", class: "small", text: "Cancel", on: { click: showStart } });
+    yes.addEventListener("click", async () => {
+      yes.disabled = true;
+      no.disabled = true;
+      try {
+        await onConfirm();
+      } catch (err) {
+        mount(wrap, h("span", { class: "field-error", role: "alert", text: err.message }), " ", start);
+      }
+    });
+    mount(wrap, h("span", { class: "confirm-question", text: question }), " ", yes, " ", no);
+    yes.focus();
+  });
+  wrap.append(start);
+  return wrap;
 }

@@ -131,13 +131,34 @@ ROUTES: dict[tuple[str, str], Case] = {
         },
     ),
     ("DELETE", "/v1/users/{user_id}"): Case(ADMIN),
+    ("POST", "/v1/users/{user_id}/reactivate"): Case(ADMIN),
+    ("POST", "/v1/users/{user_id}/password-link"): Case(ADMIN),
+    # one-time links: the token is the credential (an unknown one answers 410 to everybody)
+    ("POST", "/v1/links/check"): Case(
+        PUBLIC, body=lambda w: {"token": "stlink_" + "A" * 43}, ok=frozenset({410})
+    ),
+    ("POST", "/v1/links/redeem"): Case(
+        PUBLIC,
+        body=lambda w: {
+            "token": "stlink_" + "A" * 43,
+            "password": "a-long-password",
+            "password_confirm": "a-long-password",
+        },
+        ok=frozenset({410}),
+    ),
+    # form rules and the new-password check (public: no secrets)
+    ("GET", "/v1/forms"): Case(PUBLIC),
+    ("POST", "/v1/forms/password-check"): Case(PUBLIC, body=lambda w: {"password": "aaaaaaaaaaaa"}),
     ("GET", "/v1/assignments"): Case(ADMIN),
+    ("GET", "/v1/assignments/patients"): Case(ADMIN),
     ("POST", "/v1/assignments"): Case(
         ADMIN,
         body=lambda w: {"therapist_id": str(w.fresh_therapist()), "patient_id": str(w.patient_a)},
     ),
     ("DELETE", "/v1/assignments/{therapist_id}/{patient_id}"): Case(ADMIN),
     ("GET", "/v1/audit"): Case(ADMIN),
+    ("GET", "/v1/audit/actions"): Case(ADMIN),
+    ("GET", "/v1/audit/csv"): Case(ADMIN),
     # patients
     ("GET", "/v1/patients"): Case(THERAPIST_OR_PATIENT),
     ("POST", "/v1/patients"): Case(
@@ -152,6 +173,15 @@ ROUTES: dict[tuple[str, str], Case] = {
         body=lambda w: {"email": f"p-{uuid.uuid4().hex[:8]}@example.org", "password": PASSWORD},
         ok=frozenset({409}),  # patient A already has a login: refused after authorization
     ),
+    ("GET", "/v1/patients/{patient_id}/account"): Case(PATIENT_READ),
+    ("POST", "/v1/patients/{patient_id}/account/password-link"): Case(PATIENT_THERAPIST_WRITE),
+    ("POST", "/v1/patients/{patient_id}/invites"): Case(
+        PATIENT_THERAPIST_WRITE,
+        body=lambda w: {"email": f"invitee-{uuid.uuid4().hex[:8]}@example.org"},
+        ok=frozenset({409}),  # patient A already has a login: refused after authorization
+    ),
+    ("GET", "/v1/patients/{patient_id}/invites"): Case(PATIENT_READ),
+    ("DELETE", "/v1/patients/{patient_id}/invites/{invite_id}"): Case(PATIENT_THERAPIST_WRITE),
     ("GET", "/v1/patients/{patient_id}/consent"): Case(PATIENT_READ),
     ("PUT", "/v1/patients/{patient_id}/consent"): Case(
         PATIENT_SELF_WRITE, body=lambda w: {"research": True}
@@ -194,6 +224,10 @@ ROUTES: dict[tuple[str, str], Case] = {
         RESEARCHER,
         query={"format": "csv", "start": "2026-01-01T00:00:00Z", "end": "2026-03-01T00:00:00Z"},
     ),
+    ("GET", "/v1/cohort"): Case(RESEARCHER),
+    ("GET", "/v1/cohort/preview"): Case(
+        RESEARCHER, query={"format": "csv", "start": "2026-01-01", "end": "2026-02-28"}
+    ),
 }
 
 #: Tables whose content a refused request must leave exactly as it was.
@@ -206,6 +240,7 @@ GUARDED_TABLES = (
     "journal_entries",
     "beats",
     "ingest_batches",
+    "account_links",
 )
 _DIGEST_SQL = " UNION ALL ".join(
     f"SELECT '{t}' AS t, md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS d "
@@ -296,6 +331,15 @@ class World:
             )
         if name == "user_id":
             return str(self.fresh_therapist())
+        if name == "invite_id":
+            return str(
+                self.one(
+                    "INSERT INTO account_links (purpose, token_hash, patient_id, email, expires_at) "
+                    "VALUES ('invite', %(h)s, %(p)s, 'open@example.org', now() + interval '1 day') "
+                    "RETURNING id",
+                    h=secrets.token_bytes(32),
+                )["id"]
+            )
         if name == "therapist_id":
             therapist = self.fresh_therapist()
             self.one(

@@ -75,12 +75,28 @@ async def test_sessions_crud_and_validation(api: Api) -> None:
     h = therapist.headers
     r = await api.client.post(
         base,
-        json={"kind": "medicine", "started_at": "2026-03-02T10:00:00+01:00", "note": "first"},
+        json={
+            "kind": "medicine",
+            "started_at": "2026-03-02T10:00:00+01:00",
+            "medicine": "ketamine",
+            "route": "im",
+            "dose": 0.5,
+            "dose_unit": "mg/kg",
+            "setting": " clinic room, eyeshades and music ",
+            "note": "first",
+        },
         headers=h,
     )
     assert r.status_code == 201, r.text
     session = r.json()
     assert session["started_at"] == "2026-03-02T09:00:00Z"
+    assert (session["medicine"], session["route"], session["dose"], session["dose_unit"]) == (
+        "ketamine",
+        "im",
+        0.5,
+        "mg/kg",
+    )
+    assert session["setting"] == "clinic room, eyeshades and music"
     second = await api.client.post(
         base, json={"kind": "integration", "started_at": "2026-03-05T09:00:00Z"}, headers=h
     )
@@ -106,15 +122,36 @@ async def test_sessions_crud_and_validation(api: Api) -> None:
         f"{base}/{sid}", json={"kind": "other", "started_at": "2026-03-02T08:00:00Z"}, headers=h
     )
     assert r.status_code == 200 and r.json()["ended_at"] is None and r.json()["kind"] == "other"
-    for bad in (
-        {"kind": "party", "started_at": "2026-03-02T08:00:00Z"},
-        {"kind": "other", "started_at": "2026-03-02T08:00:00"},  # no offset
-        {"kind": "other", "started_at": "0001-01-01T00:00:00+14:00"},
-        {"kind": "other", "started_at": "2026-03-02T08:00:00Z", "note": "a\u0000b"},
-        {"kind": "other", "started_at": "2026-03-02T08:00:00Z", "ended_at": "2026-03-01T08:00:00Z"},
+    assert r.json()["medicine"] is None and r.json()["setting"] is None
+    at = "2026-03-02T08:00:00Z"
+    medicine = {
+        "kind": "medicine",
+        "started_at": at,
+        "medicine": "esketamine",
+        "route": "intranasal",
+    }
+    for bad, field, message in (
+        ({"kind": "party", "started_at": at}, "kind", None),
+        ({"kind": "other", "started_at": "2026-03-02T08:00:00"}, "started_at", "UTC offset"),
+        ({"kind": "other", "started_at": "1969-12-31T00:00:00+14:00"}, "started_at", "1970"),
+        ({"kind": "other", "started_at": "0001-01-01T00:00:00+14:00"}, "started_at", "1970"),
+        ({"kind": "other", "started_at": at, "note": "a\u0000b"}, "note", "ordinary text"),
+        (
+            {"kind": "other", "started_at": at, "ended_at": "2026-03-01T08:00:00Z"},
+            "ended_at",
+            "The end must be after the start.",
+        ),
+        ({"kind": "medicine", "started_at": at}, "medicine", "Choose a medicine."),
+        ({**medicine, "route": "rectal"}, "route", "Choose one of: Intravenous (IV)"),
+        ({**medicine, "dose": 56}, "dose_unit", "Choose the unit of the dose."),
+        ({**medicine, "dose": 0, "dose_unit": "mg"}, "dose", "Enter a number above 0"),
+        ({"kind": "integration", "started_at": at, "medicine": "ketamine"}, "medicine", "Only"),
     ):
         r = await api.client.post(base, json=bad, headers=h)
         assert r.status_code == 422, bad
+        if message is not None:
+            errors = r.json()["error"]["fields"]["errors"]
+            assert any(e["loc"][-1] == field and message in e["msg"] for e in errors), errors
     assert (await api.client.delete(f"{base}/{sid}", headers=h)).status_code == 204
     assert (await api.client.get(f"{base}/{sid}", headers=h)).status_code == 404
     assert (await api.client.delete(f"{base}/{sid}", headers=h)).status_code == 404
@@ -169,7 +206,12 @@ async def test_records_of_one_patient_cannot_be_reached_through_another(api: Api
     theirs = await api.patient(theirs_therapist)
     r = await api.client.post(
         f"/v1/patients/{theirs}/sessions",
-        json={"kind": "medicine", "started_at": "2026-03-02T10:00:00Z"},
+        json={
+            "kind": "medicine",
+            "started_at": "2026-03-02T10:00:00Z",
+            "medicine": "ketamine",
+            "route": "iv",
+        },
         headers=theirs_therapist.headers,
     )
     sid = r.json()["id"]

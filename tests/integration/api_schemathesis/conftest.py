@@ -59,7 +59,12 @@ def _seed(base_url: str, db_url: str) -> LiveServer:
         headers["device"] = {"Authorization": f"Bearer {r.json()['token']}"}
         r = http.post(
             f"/v1/patients/{patient_id}/sessions",
-            json={"kind": "medicine", "started_at": "2026-01-05T10:00:00Z"},
+            json={
+                "kind": "medicine",
+                "started_at": "2026-01-05T10:00:00Z",
+                "medicine": "ketamine",
+                "route": "iv",
+            },
             headers=headers["therapist"],
         )
         r.raise_for_status()

@@ -39,7 +39,7 @@ def role_for(method: str, path: str) -> str:
         return "admin"
     if path.startswith("/v1/ingest"):
         return "device"
-    if path.startswith("/v1/exports"):
+    if path.startswith(("/v1/exports", "/v1/cohort")):
         return "researcher"
     if method == "PUT" and path.endswith("/consent"):
         return "patient"

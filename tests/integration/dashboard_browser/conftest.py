@@ -5,6 +5,10 @@ that record every console error."""
 from __future__ import annotations
 
 import concurrent.futures
+import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,7 +32,7 @@ from api.worker.runner import run_until_idle
 from somatrace.demo.story import SimulatedPatient, simulate_patient
 
 from ...conftest import fresh_database
-from ..conftest import serve_in_thread
+from ..conftest import free_port, serve_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,11 +45,18 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "dashboard"
+#: axe-core, vendored for these tests only (MPL-2.0, see vendor/axe-core/LICENSE).
+AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+#: axe findings of these impacts fail a page.
+AXE_FAILING_IMPACTS = ("serious", "critical")
 TZ = "Europe/Berlin"
-DAYS = 21
-MEDICINE_DAYS = (7, 14)
+#: Two medicine sessions after a 14-day baseline (verdicts need 10 valid baseline days): the cards show
+#: verdicts, a period under way and one not begun.
+DAYS = 35
+MEDICINE_DAYS = (14, 24)
 PASSWORD = "browser-test-password"
 BATCH_BEATS = 10_000
+MEDICINE = {"medicine": "esketamine", "route": "intranasal", "dose": 84, "dose_unit": "mg"}
 
 
 @dataclass
@@ -153,6 +164,7 @@ def _seed(base_url: str, db_url: str) -> Dashboard:
                     "started_at": s.started_at.isoformat(),
                     "ended_at": s.ended_at.isoformat(),
                     "note": s.note,
+                    **(MEDICINE if s.kind == "medicine" else {}),
                 },
             )
         pa = token(patient_a)
@@ -261,6 +273,25 @@ class Tab:
         self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
+    def axe(self, where: str = "") -> list[dict[str, Any]]:
+        """Run axe-core on the page as it is now; fails on serious or critical violations."""
+        if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
+            # evaluated through the DevTools protocol, which the page's CSP does not govern
+            self.page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+        result = self.page.evaluate(
+            "async () => JSON.stringify(await axe.run(document, {resultTypes: ['violations']}))"
+        )
+        violations = [
+            v for v in json.loads(result)["violations"] if v.get("impact") in AXE_FAILING_IMPACTS
+        ]
+        described = [
+            f"{v['id']} ({v['impact']}): {v['help']} at "
+            + "; ".join(n.get("target", [""])[0] for n in v["nodes"][:5])
+            for v in violations
+        ]
+        assert not described, f"axe on {where or self.page.url}: {described}"
+        return violations
+
     def assert_no_console_errors(self, allowed: tuple[str, ...] = ()) -> None:
         unexpected = [e for e in self.errors if not any(a in e for a in allowed)]
         assert unexpected == [], unexpected
@@ -304,3 +335,78 @@ def tab(dashboard: Dashboard, browser: Browser) -> Iterator[Tab]:
         yield t
     finally:
         t.page.context.close()
+
+
+@dataclass
+class ServeProcess:
+    """A real ``somatrace serve`` process on a fresh database (the CLI's own migrations)."""
+
+    base_url: str
+    db_url: str
+    env: dict[str, str]
+    log: Path
+
+    def cli(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        """Run another ``somatrace`` command against the same settings, while the server runs."""
+        return subprocess.run(
+            [str(somatrace_bin()), *args],
+            input=stdin,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+
+def somatrace_bin() -> Path:
+    """The ``somatrace`` console script of this environment."""
+    return Path(sys.executable).parent / "somatrace"
+
+
+@pytest.fixture(scope="module")
+def fresh_server(
+    pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServeProcess]:
+    """``somatrace serve`` as a subprocess on an empty database, with its in-process analysis worker."""
+    data_dir = tmp_path_factory.mktemp("fresh-serve")
+    with fresh_database(pg_admin_url, "somatrace_fresh") as db_url:
+        port = free_port()
+        env = {
+            **os.environ,
+            "SOMATRACE_DATABASE_URL": db_url,
+            "SOMATRACE_SECRET_KEY": "fresh-serve-signing-key-" + "f" * 32,
+            "SOMATRACE_DATA_DIR": str(data_dir),
+            "SOMATRACE_WORKER_IN_PROCESS": "true",
+            "SOMATRACE_LOG_LEVEL": "WARNING",
+        }
+        log = data_dir / "serve.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [str(somatrace_bin()), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"somatrace serve exited with {proc.returncode}: {log.read_text()}")
+                try:
+                    if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"somatrace serve did not answer: {log.read_text()}")
+                time.sleep(0.3)
+            yield ServeProcess(base_url=base_url, db_url=db_url, env=env, log=log)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=30)

@@ -48,16 +48,19 @@ def test_therapist_list_timeline_pins_and_session_cards(tab: Tab, dashboard: Das
     tab.wait_ready(route)
     expect(tab.page.locator("#patient-name")).to_have_text("Alex Browser")
 
-    # The chart draws one point per day with a daily ln RMSSD, as stored by the worker.
+    # The chart draws one point per day with a daily ln RMSSD, as stored by the worker, except
+    # poor-signal days (listed under it); good, fair and not-counted days are separate series.
     expected = dashboard.sql(
-        "SELECT count(*) AS n FROM daily_values WHERE patient_id = %(p)s AND ln_rmssd IS NOT NULL",
+        "SELECT count(*) AS n FROM daily_values WHERE patient_id = %(p)s AND ln_rmssd IS NOT NULL"
+        " AND quality NOT LIKE 'poor%%'",
         {"p": dashboard.patient_a_id},
     )[0]["n"]
     assert expected >= 10
     chart = tab.page.locator("#daily-chart")
     expect(chart).to_have_attribute("data-points", str(expected))
     drawn = tab.page.evaluate(
-        "() => document.getElementById('daily-chart').plot.data[1].filter(v => v !== null).length"
+        "() => document.getElementById('daily-chart').plot.data.slice(1, 4)"
+        ".reduce((n, s) => n + s.filter(v => v !== null).length, 0)"
     )
     assert drawn == expected
     # The text alternative lists the same days.
@@ -72,17 +75,32 @@ def test_therapist_list_timeline_pins_and_session_cards(tab: Tab, dashboard: Das
     assert len(medicine) == 2
     expect(tab.page.locator("#integration-flags")).to_contain_text("No integration appointment")
 
-    # A journal pin shows its text on hover.
-    pins = tab.page.locator(".pin:not([hidden])")
-    assert pins.count() == len(dashboard.journal_texts)
+    # Journal pins: one per day (or per group of neighbouring days), with every entry counted; a pin
+    # shows its entries on hover.
+    pins = tab.page.locator(".pin")
+    counts = [int(c) for c in pins.evaluate_all("ps => ps.map(p => p.dataset.count)")]
+    assert sum(counts) == len(dashboard.journal_texts)
+    days = pins.evaluate_all("ps => ps.map(p => p.dataset.day)")
+    assert len(days) == len(set(days))
     first = pins.first
     first.hover()
     details = tab.page.locator("#pin-details")
     expect(details).to_be_visible()
     label = first.get_attribute("aria-label") or ""
-    shown = details.locator(".journal-text").inner_text()
-    assert shown in dashboard.journal_texts
-    assert shown in label
+    shown = details.locator(".journal-text").all_inner_texts()
+    assert len(shown) == counts[0] and all(t in dashboard.journal_texts for t in shown)
+    assert shown[0][:60] in label
+    # Pins stay over the plot, inside the chart's width.
+    inside = tab.page.evaluate(
+        """() => {
+            const over = document.querySelector('#daily-chart .u-over').getBoundingClientRect();
+            return [...document.querySelectorAll('.pin')].every(p => {
+                const r = p.getBoundingClientRect();
+                return r.left >= over.left - 1 && r.right <= over.right + 1;
+            });
+        }"""
+    )
+    assert inside
 
     # Each medicine session has a card with the API's numbers (or "insufficient data").
     cards = tab.page.locator("#session-cards .session-card")
@@ -99,14 +117,16 @@ def test_therapist_list_timeline_pins_and_session_cards(tab: Tab, dashboard: Das
         card = tab.page.locator(f".session-card[data-session-id='{s['id']}']")
         for period in result["periods"]:
             row = card.locator(f"tr[data-period='{period['period']}']")
-            if period.get("status") == "ok":
+            expect(row).to_have_attribute("data-state", period["state"])
+            if period["state"] == "verdict":
                 expect(row.locator(".diff")).to_have_text(_signed(period["diff_ln_rmssd"]))
                 expect(row.locator(".ci")).to_have_text(
                     f"{_signed(period['ci_low'])} to {_signed(period['ci_high'])}"
                 )
                 numbers_seen += 1
-            else:
-                expect(row).to_contain_text("insufficient data")
+            else:  # no number that is not a verdict, and the reason instead
+                expect(row.locator(".diff")).to_have_count(0)
+                expect(row).to_contain_text(period["reason"].split(":")[0])
     assert numbers_seen >= 1
     tab.shot("therapist-timeline")
     dashboard.load_times_ms["patient timeline"] = tab.goto(route)
@@ -147,23 +167,25 @@ def test_patient_writes_journal_and_therapist_sees_it(
         phone.login(dashboard.patient_a)
         phone.wait_ready("#/me")
         expect(phone.page.locator("#patient-name")).to_contain_text("Alex Browser")
-        expect(phone.page.locator("#device-table")).to_contain_text("test strap")
+        expect(phone.page.locator("#device-list")).to_contain_text("test strap")
         text = f"Felt calm after the walk {uuid.uuid4().hex[:8]}"
-        phone.page.fill("#journal-text", text)
-        phone.page.fill("#journal-tags", "walk, calm")
-        phone.page.locator("#journal-mood").fill("7")
-        phone.page.click("#journal-submit")
+        phone.page.fill("#journal-form-text", text)
+        phone.page.fill("#journal-form-tags", "walk, calm")
+        phone.page.locator("#journal-form-mood").fill("7")
+        phone.page.click("#journal-form-submit")
         expect(phone.page.locator("#status")).to_contain_text("saved")
         phone.wait_ready("#/me")
         rows = dashboard.sql(
-            "SELECT text, tags, mood, body FROM journal_entries WHERE text = %(t)s", {"t": text}
+            "SELECT id, text, tags, mood, body FROM journal_entries WHERE text = %(t)s", {"t": text}
         )
+        entry_id = rows[0].pop("id")
         assert rows == [{"text": text, "tags": ["walk", "calm"], "mood": 7, "body": None}]
-        # Device pairing shows the token once, in the command to run.
-        phone.page.click("#create-device")
+        # Device pairing shows the token once, in the command to run, and as a QR code.
+        phone.page.click("#pair-form-submit")
         expect(phone.page.locator("#pair-command")).to_contain_text("somatrace pair")
         command = phone.page.locator("#pair-command").inner_text()
         assert re.search(r"--token stdev_\S+", command)
+        expect(phone.page.locator("#pair-result svg.qr")).to_be_visible()
         phone.shot("patient-phone")
         phone.assert_no_console_errors()
     finally:
@@ -175,10 +197,10 @@ def test_patient_writes_journal_and_therapist_sees_it(
         therapist.wait_ready("#/patients")
         route = f"#/patients/{dashboard.patient_a_id}"
         therapist.goto(route)
-        pin = therapist.page.locator(f".pin[aria-label*='{text}']")
+        pin = therapist.page.locator(f".pin[data-journal-ids~='{entry_id}']")
         expect(pin).to_have_count(1)
         pin.focus()  # keyboard users reach pins with Tab; focus shows the details as hover does
-        expect(therapist.page.locator("#pin-details .journal-text")).to_have_text(text)
+        expect(therapist.page.locator("#pin-details")).to_contain_text(text)
         expect(therapist.page.locator("#journal-table")).to_contain_text(text)
         therapist.assert_no_console_errors()
     finally:

@@ -3,9 +3,12 @@
 import { get } from "../api.js";
 import { tachogramChart, windowsChart } from "../charts.js";
 import { dataTable, details, fmt, h, mount } from "../dom.js";
-import { addDays, formatDay, localDay, localMidnightMs } from "../model.js";
+import { formatDate, formatDay, formatTime } from "../dates.js";
+import { addDays, localDay, localMidnightMs } from "../model.js";
 
-const timeOf = (iso, tz) => new Intl.DateTimeFormat("en-GB", { timeZone: tz, timeStyle: "short" }).format(new Date(iso));
+const timeOf = (iso, tz) => formatTime(iso, tz);
+/** Today's window axis reaches this far past the current time (s), so the latest window has room. */
+const LIVE_AXIS_LEAD_S = 1800;
 
 /** While today is shown, it is reloaded this often so live beats appear (ms). */
 const LIVE_REFRESH_MS = 20000;
@@ -30,11 +33,15 @@ export async function renderDay(main, { patientId, day }, current, isCurrent) {
   const parts = [
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" },
       current.role === "therapist" ? [h("a", { href: "#/patients", text: "Patients" }), " › "] : null,
-      h("a", { href: base, text: patient.display_name || patient.pseudonym }), " › ", h("span", { text: day })),
+      h("a", { href: base, text: patient.display_name || patient.pseudonym }), " › ", h("span", { text: formatDate(day) })),
     h("h1", { id: "day-title", text: `${patient.display_name || patient.pseudonym}: ${formatDay(day)}` }),
     nav,
   ];
-  if (day === localDay(Date.now(), tz)) {
+  const isToday = day === localDay(Date.now(), tz);
+  const dayStartS = localMidnightMs(day, tz) / 1000;
+  const dayEndS = localMidnightMs(addDays(day, 1), tz) / 1000;
+  const axis = [dayStartS, isToday ? Math.min(dayEndS, Date.now() / 1000 + LIVE_AXIS_LEAD_S) : dayEndS];
+  if (isToday) {
     parts.push(h("p", { class: "notice", id: "live-note",
       text: `Today: new beats appear as the collector uploads them (this page reloads every ${LIVE_REFRESH_MS / 1000} s).` }));
     const hash = window.location.hash;
@@ -47,10 +54,10 @@ export async function renderDay(main, { patientId, day }, current, isCurrent) {
     mount(main, parts);
     return;
   }
-  const windowsEl = windowsChart(list, tz);
+  const windowsEl = windowsChart(list, tz, axis);
   windowsEl.id = "windows-chart";
   parts.push(h("h2", { text: `5-minute windows (${list.length})` }), windowsEl,
-    details("Numbers for this chart (table)", dataTable(`5-minute windows on ${day} (${tz})`,
+    details("Numbers for this chart (table)", dataTable(`5-minute windows on ${formatDate(day)} (${tz})`,
       ["Start", "Beats", "ln RMSSD", "RMSSD (ms)", "HR (bpm)", "SDNN (ms)", "LF/HF", "Stress index", "Artifacts", "Quality"],
       list.map((w) => [timeOf(w.window_start, tz), String(w.n_beats), fmt(w.ln_rmssd), fmt(w.rmssd_ms, 1),
         fmt(w.mean_hr_bpm, 1), fmt(w.sdnn_ms, 1), fmt(w.lf_hf), fmt(w.stress_index, 0),
@@ -62,20 +69,27 @@ export async function renderDay(main, { patientId, day }, current, isCurrent) {
   parts.push(h("h2", { text: `RR tachogram (${rr.length} beats)` }),
     h("p", { class: "muted small", text: "Every beat's RR interval as the strap reported it (before artifact correction). Breaks of more than 5 s are left empty. Drag to zoom, double-click to reset." }),
     tacho,
-    details("Beat counts per hour (table)", dataTable(`Beats per hour on ${day}`, ["Hour", "Beats", "Mean RR (ms)"],
+    details("Beat counts per hour (table)", dataTable(`Beats per hour on ${formatDate(day)}`, ["Hour", "Beats", "Mean RR (ms)"],
       hourly(rr, tz))));
   mount(main, parts);
 }
 
 function hourly(beats, tz) {
-  const fmtHour = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", hourCycle: "h23" });
+  // Grouped by the local hour (h23, language-independent key); labelled in the page's one time style.
+  const parts = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
   const byHour = new Map();
   for (const b of beats) {
-    const hour = fmtHour.format(new Date(b.t_ms));
-    const entry = byHour.get(hour) || { n: 0, sum: 0 };
+    const p = Object.fromEntries(parts.formatToParts(new Date(b.t_ms)).map((x) => [x.type, x.value]));
+    const key = `${formatDate(localDay(b.t_ms, tz))} ${p.hour}`;
+    let entry = byHour.get(key);
+    if (!entry) {
+      const hourStart = b.t_ms - ((Number(p.minute) * 60 + Number(p.second)) * 1000) - (b.t_ms % 1000);
+      entry = { n: 0, sum: 0, start: hourStart };
+      byHour.set(key, entry);
+    }
     entry.n += 1;
     entry.sum += b.rr_ms;
-    byHour.set(hour, entry);
   }
-  return [...byHour.entries()].sort().map(([hour, e]) => [`${hour}:00`, String(e.n), fmt(e.sum / e.n, 0)]);
+  return [...byHour.values()].sort((a, b) => a.start - b.start)
+    .map((e) => [formatTime(e.start, tz), String(e.n), fmt(e.sum / e.n, 0)]);
 }
