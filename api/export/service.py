@@ -163,6 +163,10 @@ class _Export:
             for row in rows:
                 row["pseudonym"] = patient.pseudonym
                 row["day"] = row["day"] + patient.shift
+                # Baevsky's scale of the daily value: the square of the daily stress index, as
+                # daily_values.baevsky_si is defined (migration 0030).
+                si = row.get("stress_index")
+                row["baevsky_si"] = si * si if si is not None else None
             yield tabular.rows_batch(tabular.DAILY_SCHEMA, rows)
 
     async def _sessions_batches(self) -> AsyncIterator[Any]:

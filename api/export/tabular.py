@@ -50,6 +50,7 @@ DAILY_SCHEMA = pa.schema(
         ("rmssd_ms", pa.float64()),
         ("resting_hr_bpm", pa.float64()),
         ("stress_index", pa.float64()),
+        ("baevsky_si", pa.float64()),
         ("n_windows", pa.int32()),
         ("wear_hours", pa.float64()),
         ("artifact_share", pa.float64()),
