@@ -234,3 +234,45 @@ def test_keyboard_only_login_and_navigation(tab: Tab, dashboard: Dashboard) -> N
     tab.page.keyboard.press("Enter")
     tab.wait_ready(f"#/patients/{dashboard.patient_a_id}")
     tab.assert_no_console_errors()
+
+
+def test_a_form_by_keyboard_alone_with_its_errors(tab: Tab, dashboard: Dashboard) -> None:
+    """Add a patient and invite them without a mouse: typing, Tab and Enter; an error moves the focus to
+    its field, what was typed stays, and the fixed value goes through."""
+    tab.login(dashboard.therapist)
+    tab.wait_ready("#/patients")
+    tab.goto("#/patients/new")
+    focused = tab.page.evaluate("() => document.activeElement.id")
+    assert focused == "patient-form-display-name"
+    tab.page.keyboard.press("Enter")  # nothing typed: the form says what is missing, focus stays
+    expect(tab.page.locator("#patient-form-display-name-error")).to_have_text(
+        "Enter the patient's name."
+    )
+    assert tab.page.evaluate("() => document.activeElement.id") == "patient-form-display-name"
+    tab.page.keyboard.type("Kim Keyboard")
+    tab.page.keyboard.press("Tab")
+    assert tab.page.evaluate("() => document.activeElement.id") == "patient-form-timezone"
+    tab.page.keyboard.press("Control+A")
+    tab.page.keyboard.type("Europe/Nowhere")
+    tab.page.keyboard.press("Enter")
+    expect(tab.page.locator("#patient-form-timezone-error")).to_contain_text(
+        "time zone from the list"
+    )
+    assert tab.page.evaluate("() => document.activeElement.id") == "patient-form-timezone"
+    expect(tab.page.locator("#patient-form-display-name")).to_have_value("Kim Keyboard")
+    tab.page.keyboard.press("Control+A")
+    tab.page.keyboard.type("Europe/Vienna")
+    tab.page.keyboard.press("Enter")
+    tab.page.wait_for_function(
+        "() => /#\\/patients\\/[0-9a-f-]{36}\\/access$/.test(document.body.dataset.ready || '')"
+    )
+    tab.page.locator("#invite-form-email").focus()
+    tab.page.keyboard.type("kim@")
+    tab.page.keyboard.press("Enter")
+    expect(tab.page.locator("#invite-form-email-error")).to_have_text(
+        "Enter an email address like name@example.org."
+    )
+    tab.page.keyboard.type("example.org")
+    tab.page.keyboard.press("Enter")
+    expect(tab.page.locator("#invite-link .link-url")).to_contain_text("#/invite/stlink_")
+    tab.assert_no_console_errors()
