@@ -406,7 +406,7 @@ export function plainTrendChart({ days }) {
     scales: { x: { time: true }, y: { auto: true } },
     axes: [
       { stroke: COLORS.black, grid: { stroke: "#e6e6e6" }, space: 70, values: dayAxisValues },
-      { label: "higher: more at rest", stroke: COLORS.black, grid: { show: false }, size: 30, values: (u, splits) => splits.map(() => "") },
+      { stroke: COLORS.black, grid: { show: false }, size: 12, values: (u, splits) => splits.map(() => "") },
     ],
     series: [
       {},

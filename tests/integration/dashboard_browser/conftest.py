@@ -116,6 +116,8 @@ def _kept_beats(sim: SimulatedPatient, now_ms: int) -> tuple[np.ndarray, np.ndar
     for start, end in sim.morning_readings:
         keep |= (t >= start.timestamp() * 1000) & (t < end.timestamp() * 1000)
     nights = [(s, e) for s, e in sim.segments if (e - s) > timedelta(hours=5)]
+    # a poor signal breaks nights into pieces: then the longest piece stands in for the night
+    nights = nights or [max(sim.segments, key=lambda seg: seg[1] - seg[0])]
     night_start, night_end = nights[len(nights) // 2]
     keep |= (t >= night_start.timestamp() * 1000) & (t <= night_end.timestamp() * 1000)
     keep &= t <= now_ms - 60_000

@@ -365,7 +365,7 @@ def test_a_clinic_set_up_from_nothing_in_the_browser(
             assert expected in summaries, (expected, summaries)
         assert all(
             pseudonym == p
-            for p in admin.page.locator("#audit-list tbody td:nth-child(4)").all_inner_texts()
+            for p in admin.page.locator("#audit-list tbody td.patient").all_inner_texts()
         )
         admin.page.select_option("#audit-patient", "")
         admin.page.select_option("#audit-action", "create_user")

@@ -8,8 +8,9 @@ import { add, dataTable, details, h } from "../dom.js";
 import { fillDays, normalizeDaily } from "../model.js";
 import { POSITION_WORDS, QUALITY_WORDS, RECENT_DAYS, dayKind, grade, qualitySentence, recentReadings } from "../plain.js";
 
-/** Days of history the section draws. */
+/** Days of history the section draws at most, and days shown before the first reading. */
 const SHOWN_DAYS = 42;
+const AXIS_LEAD_DAYS = 2;
 
 const KIND_WORDS = {
   good: QUALITY_WORDS.good,
@@ -51,10 +52,15 @@ export async function readingsSection({ patient }) {
       ? h("p", { class: "notice notice-warn", id: "readings-signal-tip", text: "Several readings had a disturbed signal. Wetting the strap's electrodes, wearing it snugly and keeping still for the five minutes usually helps." })
       : null,
     h("p", { class: "muted small", text: "Each morning reading measures how much your heartbeat varies while you rest. Higher usually goes with rest and recovery, lower with stress, illness, alcohol or a short night. Readings go up and down from day to day, so the average of the last 7 days is compared with your usual range. This is not a diagnosis; talk about it with your therapist." }));
-  const days = fillDays(rows, first, todayDay);
+  // The chart starts shortly before the first reading, not at an empty stretch.
+  const firstReading = rows.find((r) => r.lnRmssd !== null || r.wearHours > 0);
+  const chartFirst = firstReading ? [addDays(firstReading.day, -AXIS_LEAD_DAYS), first].sort()[1] : first;
+  const days = fillDays(rows.filter((r) => r.day >= chartFirst), chartFirst, todayDay);
   const chart = plainTrendChart({ days });
   chart.id = "readings-chart";
-  section.append(chart, details("Your readings day by day (table)", dataTable(
+  section.append(chart,
+    h("p", { class: "muted small chart-key", text: "Higher on the chart means more at rest. The line is your 7-day average, the green band your usual range, the dots single mornings." }),
+    details("Your readings day by day (table)", dataTable(
     "Your readings day by day",
     ["Day", "Last 7 days compared with your usual range", "Signal"],
     [...rows].reverse().filter((r) => r.day < todayDay).map((r) => [
