@@ -12,7 +12,8 @@ COPY collector ./collector
 COPY analysis ./analysis
 COPY api ./api
 COPY somatrace ./somatrace
-RUN pip install . \
+COPY wire ./wire
+RUN pip install '.[server]' \
     && useradd --system --home-dir /var/lib/somatrace --create-home somatrace
 
 USER somatrace

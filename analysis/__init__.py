@@ -12,6 +12,13 @@ if TYPE_CHECKING:
     from analysis.clean import CleanResult, clean_rr
     from analysis.errors import AnalysisError
     from analysis.quality import split_quality
+    from analysis.trends import (
+        compute_trends,
+        daily_trend,
+        daily_values,
+        session_report,
+        session_verdicts,
+    )
     from analysis.windows import COLUMNS, compute_windows, compute_windows_timed
 
 _EXPORTS: dict[str, str] = {
@@ -22,6 +29,12 @@ _EXPORTS: dict[str, str] = {
     "compute_windows": "analysis.windows",
     "compute_windows_timed": "analysis.windows",
     "split_quality": "analysis.quality",
+    # trends and verdicts (analysis.trends is the façade)
+    "compute_trends": "analysis.trends",
+    "daily_trend": "analysis.trends",
+    "daily_values": "analysis.trends",
+    "session_report": "analysis.trends",
+    "session_verdicts": "analysis.trends",
 }
 
 __all__: list[str] = [
@@ -29,8 +42,13 @@ __all__: list[str] = [
     "AnalysisError",
     "CleanResult",
     "clean_rr",
+    "compute_trends",
     "compute_windows",
     "compute_windows_timed",
+    "daily_trend",
+    "daily_values",
+    "session_report",
+    "session_verdicts",
     "split_quality",
 ]
 

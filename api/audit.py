@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from psycopg.types.json import Jsonb
 
+from api.auth.principal import Principal
 from api.db.queries import q
 
 if TYPE_CHECKING:
     import psycopg
-
-    from api.auth.deps import Principal
 
 AuditAction = Literal["read", "write", "create", "delete", "denied", "export"]
 

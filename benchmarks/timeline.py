@@ -46,7 +46,7 @@ from api.auth.tokens import issue_access_token
 from api.db.migrate import upgrade
 from api.db.queries import q
 from api.worker.daily import recompute_daily
-from api.worker.recompute import MARKER_COLUMNS
+from api.worker.window_frame import MARKER_COLUMNS
 
 SECRET = "b" * 48
 TZ = "Europe/Berlin"
@@ -218,7 +218,7 @@ def direct_sql(db_url: str, pid: uuid.UUID, n_days: int, requests: int) -> None:
     """The endpoints' queries alone (no HTTP, no auth): how much of the latency is the database."""
     params = {"patient_id": pid, "start": DAY0, "end": DAY0 + timedelta(days=n_days)}
     with psycopg.connect(db_url, autocommit=True) as conn:
-        for name in ("timeline_json", "daily_list_json"):
+        for name in ("timeline_json", "daily_all"):
             lat = []
             for i in range(requests + 10):
                 t0 = time.perf_counter()

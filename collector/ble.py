@@ -21,7 +21,12 @@ from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
-from bleak.exc import BleakBluetoothNotAvailableError, BleakDeviceNotFoundError, BleakError
+from bleak.exc import (
+    BleakBluetoothNotAvailableError,
+    BleakDBusError,
+    BleakDeviceNotFoundError,
+    BleakError,
+)
 
 from collector.ecg import (
     PMD_CONTROL_POINT_UUID,
@@ -229,27 +234,38 @@ class Backoff:
         return ceiling * (1.0 - self.jitter * rng.random())
 
 
+#: BlueZ / D-Bus error names (``BleakDBusError.dbus_error``) and the reaction to each. Anything else
+#: is a failed link, retried with backoff.
+DBUS_ERROR_KINDS: dict[str, ErrorKind] = {
+    # Another operation (scan, connect) of the adapter is still running: retry soon.
+    "org.bluez.Error.InProgress": ErrorKind.BUSY,
+    # The adapter is powered off or not yet initialised.
+    "org.bluez.Error.NotReady": ErrorKind.ADAPTER_UNAVAILABLE,
+    # bluetoothd is not running, or this user may not talk to it.
+    "org.freedesktop.DBus.Error.ServiceUnknown": ErrorKind.ADAPTER_UNAVAILABLE,
+    "org.freedesktop.DBus.Error.AccessDenied": ErrorKind.ADAPTER_UNAVAILABLE,
+    # BlueZ forgot the device object (cache expired while the strap was away): scan again.
+    "org.bluez.Error.DoesNotExist": ErrorKind.NOT_FOUND,
+    "org.freedesktop.DBus.Error.UnknownObject": ErrorKind.NOT_FOUND,
+}
+
+
 def classify_bleak_error(exc: BaseException) -> ErrorKind:
-    """Map an exception raised by bleak (or the OS below it) to the client's reaction."""
+    """Map an exception raised by bleak (or the OS below it) to the client's reaction.
+
+    Uses the structured fields only, never the message text: the exception class
+    (``BleakBluetoothNotAvailableError`` with its ``reason``, ``BleakDeviceNotFoundError``) and, for
+    BlueZ, ``BleakDBusError.dbus_error`` (``DBUS_ERROR_KINDS``).
+    """
     if isinstance(exc, BleakBluetoothNotAvailableError | BluetoothUnavailable):
         return ErrorKind.ADAPTER_UNAVAILABLE
     if isinstance(exc, BleakDeviceNotFoundError | StrapNotFound):
         return ErrorKind.NOT_FOUND
     if isinstance(exc, FileNotFoundError):
-        # BlueZ backend without a D-Bus system bus.
+        # BlueZ backend without a D-Bus system bus socket.
         return ErrorKind.ADAPTER_UNAVAILABLE
-    text = str(exc)
-    if isinstance(exc, BleakError):
-        lowered = text.lower()
-        if "inprogress" in lowered or "in progress" in lowered:
-            return ErrorKind.BUSY
-        if (
-            "powered off" in lowered
-            or "no bluetooth adapters" in lowered
-            or "not ready" in lowered
-            or "notready" in lowered
-        ):
-            return ErrorKind.ADAPTER_UNAVAILABLE
+    if isinstance(exc, BleakDBusError):
+        return DBUS_ERROR_KINDS.get(exc.dbus_error, ErrorKind.LINK_FAILED)
     return ErrorKind.LINK_FAILED
 
 

@@ -1,19 +1,18 @@
 """Recorder: wires the strap client to the beat clock, the durable spool, ECG file and uploader.
 
-Every beat is committed to the spool before it is counted or shown; the live state feeds the
-terminal view. BLE is left to ``collector.ble``, beat times to ``collector.beats``.
+Every beat is committed to the spool before it is counted as spooled (while the spool's disk is full,
+``collector.writer`` holds it in memory); the live state feeds the terminal view and the status file.
+BLE is left to ``collector.ble``, beat times to ``collector.beats``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
-import math
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,27 +33,16 @@ from collector.ble import (
 from collector.ecg import EcgWriter
 from collector.errors import CollectorError
 from collector.quirks import profile_for
-from collector.spool import Spool
+from collector.spool import Spool, SpoolError
 from collector.uploader import Uploader
+from collector.verdict import rmssd_ms
+from collector.writer import SpoolWriter
 from wire import StrapInfo
 
 logger = logging.getLogger(__name__)
 
 #: Beats in the rolling RMSSD of the live view (about half a minute at rest).
 LIVE_RMSSD_BEATS = 30
-#: Morning reading verdict thresholds: share of corrected beats and minimum beat coverage.
-GOOD_ARTIFACT_SHARE = 0.05
-FAIR_ARTIFACT_SHARE = 0.10
-MIN_COVERAGE = 0.9
-
-
-def rmssd_ms(rr_ms: Sequence[float]) -> float | None:
-    """Root mean square of successive differences of consecutive RR intervals (ms), or None
-    with fewer than 2 intervals."""
-    if len(rr_ms) < 2:
-        return None
-    diffs = [b - a for a, b in itertools.pairwise(rr_ms)]
-    return math.sqrt(sum(d * d for d in diffs) / len(diffs))
 
 
 @dataclass
@@ -82,67 +70,13 @@ class LiveState:
     upload_error: str | None = None
     last_error: str | None = None
     started_wall_s: float = field(default_factory=time.time)
-
-
-@dataclass(frozen=True)
-class MorningVerdict:
-    """Quality of a guided still reading."""
-
-    beats: int
-    expected_beats: int
-    artifact_share: float
-    rmssd_ms: float | None
-    grade: str
-    reasons: tuple[str, ...]
-
-
-def morning_verdict(
-    rr_ms: Sequence[float], breaks: Sequence[bool], duration_s: float
-) -> MorningVerdict:
-    """Judge a still reading: beats recorded against the duration, artifact share (Lipponen &
-    Tarvainen correction of ``analysis.clean``) and RMSSD of the corrected NN intervals.
-
-    Parameters
-    ----------
-    rr_ms:
-        RR intervals of the reading in order, ms.
-    breaks:
-        True where an interval starts a new continuous segment (after a gap).
-    duration_s:
-        Length of the reading, s.
-    """
-    from analysis.clean import clean_rr  # heavy import, only for the verdict
-    from analysis.errors import AnalysisError
-
-    reasons: list[str] = []
-    covered_s = sum(rr_ms) / 1000.0
-    mean_rr_ms = (sum(rr_ms) / len(rr_ms)) if rr_ms else 1000.0
-    expected = round(duration_s * 1000.0 / mean_rr_ms) if rr_ms else 0
-    if len(rr_ms) < 3:
-        return MorningVerdict(len(rr_ms), expected, 1.0, None, "poor", ("too few beats",))
-    try:
-        cleaned = clean_rr(list(rr_ms), breaks=list(breaks))
-    except AnalysisError as exc:
-        return MorningVerdict(len(rr_ms), expected, 1.0, None, "poor", (str(exc),))
-    artifact_share = float(cleaned.artifact_share)
-    nn = [float(x) for x in cleaned.nn_ms]
-    segments = [int(s) for s in cleaned.segment_id]
-    diffs = [nn[i] - nn[i - 1] for i in range(1, len(nn)) if segments[i] == segments[i - 1]]
-    rmssd = math.sqrt(sum(d * d for d in diffs) / len(diffs)) if diffs else None
-    grade = "good"
-    if covered_s < MIN_COVERAGE * duration_s:
-        reasons.append(f"beats cover {covered_s:.0f} s of {duration_s:.0f} s")
-        grade = "fair"
-    if artifact_share > FAIR_ARTIFACT_SHARE:
-        reasons.append(f"{artifact_share:.0%} of beats corrected")
-        grade = "poor"
-    elif artifact_share > GOOD_ARTIFACT_SHARE:
-        reasons.append(f"{artifact_share:.0%} of beats corrected")
-        grade = "fair" if grade == "good" else grade
-    if any(breaks[1:]):
-        reasons.append("the link dropped during the reading")
-        grade = "fair" if grade == "good" else grade
-    return MorningVerdict(len(rr_ms), expected, artifact_share, rmssd, grade, tuple(reasons))
+    #: Wall time of the newest beat recorded (Unix seconds of its t_ms), or None.
+    last_beat_wall_s: float | None = None
+    #: Beats held in memory while the spool's disk is full, beats discarded from that buffer.
+    beats_buffered: int = 0
+    beats_lost: int = 0
+    disk_full: bool = False
+    disk_free_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +112,10 @@ class Recorder:
         CSV file for Polar ECG samples when the client streams ECG.
     clock:
         Wall clock, Unix seconds (the client's clock stamps events; this one stamps the summary).
+    writer:
+        Writes beats to ``spool`` (a ``SpoolWriter`` with default limits when None).
+    space_check_s:
+        How often free space on the spool's disk is measured (and held beats retried), seconds.
     """
 
     def __init__(
@@ -188,8 +126,12 @@ class Recorder:
         uploader: Uploader | None = None,
         ecg_path: Path | None = None,
         clock: Callable[[], float] = time.time,
+        writer: SpoolWriter | None = None,
+        space_check_s: float = 10.0,
     ) -> None:
         self.spool = spool
+        self.writer = writer or SpoolWriter(spool)
+        self.space_check_s = space_check_s
         self.client = client
         self.uploader = uploader
         self.ecg_path = ecg_path
@@ -219,6 +161,7 @@ class Recorder:
             if self.uploader is not None
             else None
         )
+        space_task = asyncio.create_task(self._watch_space(stop), name="disk-space")
         try:
             while True:
                 getter = asyncio.ensure_future(self.client.events.get())
@@ -239,6 +182,17 @@ class Recorder:
             if not client_task.done():
                 stop.set()
                 await asyncio.gather(client_task, return_exceptions=True)
+            space_task.cancel()
+            await asyncio.gather(space_task, return_exceptions=True)
+            if self.writer.buffered_beats:
+                await asyncio.to_thread(self.writer.flush)
+                self._update_disk()
+            if self.writer.buffered_beats:
+                logger.error(
+                    "stopping with %d beats held in memory: the spool's disk is still full and they"
+                    " are lost",
+                    self.writer.buffered_beats,
+                )
             if upload_task is not None:
                 stop.set()
                 results = await asyncio.gather(upload_task, return_exceptions=True)
@@ -264,6 +218,22 @@ class Recorder:
             session_breaks=tuple(self._session_breaks),
         )
 
+    async def _watch_space(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            before = self.writer.committed_beats
+            await asyncio.to_thread(self.writer.check_space)
+            self.state.beats_spooled += self.writer.committed_beats - before
+            self._update_disk()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.space_check_s)
+
+    def _update_disk(self) -> None:
+        disk = self.writer.state()
+        self.state.beats_buffered = disk.buffered_beats
+        self.state.beats_lost = disk.lost_beats
+        self.state.disk_full = disk.full
+        self.state.disk_free_bytes = disk.free_bytes
+
     async def _refresh_counts(self) -> None:
         stats = await asyncio.to_thread(self.spool.stats)
         self.state.beats_uploaded = stats.uploaded
@@ -277,8 +247,12 @@ class Recorder:
         if isinstance(event, Measurement):
             state.notifications += 1
             out = self.beat_clock.on_notification(event.measurement, event.wall_s)
+            committed = 0
             if out.beats or out.gaps or out.dropped:
-                await asyncio.to_thread(self.spool.append, out.beats, out.gaps, out.dropped)
+                before = self.writer.committed_beats
+                await asyncio.to_thread(self.writer.append, out.beats, out.gaps, out.dropped)
+                committed = self.writer.committed_beats - before
+                self._update_disk()
             state.heart_rate_bpm = event.measurement.heart_rate_bpm
             state.contact = out.contact
             state.dropped += out.dropped
@@ -290,13 +264,14 @@ class Recorder:
                 self._session_rr_ms.append(beat.rr_ms)
                 self._session_breaks.append(self._next_is_break)
                 self._next_is_break = False
+            state.beats_spooled += committed
             if out.beats:
-                state.beats_spooled += len(out.beats)
+                state.last_beat_wall_s = out.beats[-1].t_ms / 1000
                 state.last_rr_ms = out.beats[-1].rr_ms
                 state.rmssd_ms = rmssd_ms(list(self._recent_rr_ms))
                 if self.uploader is not None:
                     self.uploader.wake()
-                if state.beats_spooled % 50 < len(out.beats):
+                if committed and state.beats_spooled % 50 < committed:
                     await self._refresh_counts()
         elif isinstance(event, Connected):
             info = event.info
@@ -307,8 +282,15 @@ class Recorder:
             self.beat_clock.on_connect(
                 event.wall_s, profile_for(event.manufacturer, info.model, info.name)
             )
-            await asyncio.to_thread(self.spool.set_strap_info, info)
+            logger.info(
+                "connected to %s (%s), battery %s %%", info.name, info.address, info.battery_pct
+            )
+            try:
+                await asyncio.to_thread(self.spool.set_strap_info, info)
+            except SpoolError as exc:  # kept for the next connection
+                logger.error("cannot store the strap's info: %s", exc)
         elif isinstance(event, Disconnected):
+            logger.info("strap disconnected: %s", event.reason)
             self.beat_clock.on_disconnect(event.wall_s)
             self._recent_rr_ms.clear()
             self._next_is_break = True

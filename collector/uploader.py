@@ -1,7 +1,9 @@
 """Uploader: sends spooled batches to the API's ingest endpoint and marks them sent after a 2xx.
 
 Retries with exponential backoff and jitter while the server or network is down; the server's
-idempotency (per batch id and beat time) makes re-sending after a crash safe.
+idempotency (per batch id and beat time) makes re-sending after a crash safe. A batch refused with a
+4xx is quarantined in the spool with the server's reason and later batches flow on. Every answer's
+``Date`` header feeds the clock check (``collector.clock``).
 """
 
 from __future__ import annotations
@@ -11,19 +13,21 @@ import contextlib
 import json
 import logging
 import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
+from collector.clock import ClockCheck
 from collector.errors import CollectorError
-from collector.spool import Spool, SpoolBatch
+from collector.spool import Spool, SpoolBatch, SpoolError
 from wire import INGEST_PATH, MAX_BEATS_PER_BATCH, BatchDoc, encode_batch
 
 __all__ = [
     "DEFAULT_RETENTION_S",
     "INGEST_PATH",
-    "BatchRejected",
     "DeviceTokenRejected",
     "UploadError",
     "UploadResult",
@@ -47,10 +51,6 @@ class DeviceTokenRejected(UploadError):
     """The server refused the device token (401/403): pair the collector again."""
 
 
-class BatchRejected(UploadError):
-    """The server rejected a batch's content (422, or 413 for a single beat); beats stay spooled."""
-
-
 @dataclass(frozen=True, slots=True)
 class UploadResult:
     """Outcome of one ``upload_pending`` round.
@@ -64,9 +64,14 @@ class UploadResult:
     duplicates:
         Beats the server already had (re-sent batches after a crash).
     pending:
-        Beats still waiting in the spool after the round.
+        Beats still waiting in the spool after the round (quarantined ones included).
     error:
-        Why the round stopped early on a retryable failure (network, 5xx, 429), else ``None``.
+        Why the round stopped early on a retryable failure (network, 5xx, 429, full disk), else
+        ``None``.
+    quarantined:
+        Batches the server refused in this round (set aside with its reason).
+    quarantined_pending:
+        Beats waiting in quarantine after the round.
     """
 
     batches_sent: int
@@ -74,6 +79,8 @@ class UploadResult:
     duplicates: int
     pending: int
     error: str | None = None
+    quarantined: int = 0
+    quarantined_pending: int = 0
 
     @property
     def complete(self) -> bool:
@@ -139,6 +146,11 @@ class Uploader:
         Optional httpx transport (tests, proxies).
     rng:
         Source of jitter.
+    clock:
+        Wall clock (Unix seconds) compared with the server's ``Date`` header.
+    retry_rejected_token:
+        ``run`` keeps going after 401/403 (every ``backoff_max_s``; the unattended service, where
+        re-pairing replaces the token) instead of raising.
 
     Raises
     ------
@@ -162,6 +174,8 @@ class Uploader:
         retention_s: float | None = DEFAULT_RETENTION_S,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
+        retry_rejected_token: bool = False,
     ) -> None:
         parts = urlsplit(server_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -193,6 +207,14 @@ class Uploader:
         self.failures = 0
         #: Last retryable or rejection error, for status displays.
         self.last_error: str | None = None
+        self._clock = clock
+        self.retry_rejected_token = retry_rejected_token
+        #: This computer's clock against the server's (``Date`` header of every answer).
+        self.clock_check = ClockCheck()
+        #: When the server last acknowledged a batch (Unix seconds, this process), or None.
+        self.last_upload_s: float | None = None
+        #: Whether the server refused the device token on the last attempt.
+        self.token_rejected = False
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -226,23 +248,28 @@ class Uploader:
     async def upload_pending(self) -> UploadResult:
         """Send batches until the spool is drained or a retryable failure stops the round.
 
+        A batch refused with a 4xx other than 401/403/408/425/429 (and 413 for a batch of more than
+        one beat, which is split) is quarantined with the server's reason, and the round goes on.
+
         Returns
         -------
         UploadResult
-            Counts of this round; ``error`` is set when the network or server failed (retry later).
+            Counts of this round; ``error`` is set when the network, the server or the spool's disk
+            failed (retry later).
 
         Raises
         ------
         DeviceTokenRejected
             On 401/403.
-        BatchRejected
-            On 422 (or 413 for a batch of one beat, or another non-retryable 4xx); the batch
-            stays in the spool.
         """
-        sent = accepted = duplicates = 0
+        sent = accepted = duplicates = quarantined = 0
         error: str | None = None
         while True:
-            batch = await asyncio.to_thread(self.spool.next_batch, self.max_batch_beats)
+            try:
+                batch = await asyncio.to_thread(self.spool.next_batch, self.max_batch_beats)
+            except SpoolError as exc:
+                error = f"cannot read the next batch from the spool: {exc}"
+                break
             if batch is None:
                 break
             try:
@@ -250,16 +277,27 @@ class Uploader:
             except httpx.TransportError as exc:
                 error = f"cannot reach {self.ingest_url}: {type(exc).__name__}: {exc}"
                 break
+            self.clock_check.observe(response.headers.get("date"), self._clock())
             status = response.status_code
             if 200 <= status < 300:
                 # Acknowledged: from here on the server has the batch, whatever the body says.
-                await asyncio.to_thread(self.spool.mark_sent, batch.batch_id)
+                self.token_rejected = False
+                self.last_upload_s = self._clock()
                 sent += 1
                 got_accepted, got_duplicates = self._counts(response, batch)
                 accepted += got_accepted
                 duplicates += got_duplicates
+                try:
+                    await asyncio.to_thread(self.spool.mark_sent, batch.batch_id)
+                except SpoolError as exc:
+                    # Re-sent later and answered as duplicates: nothing is lost.
+                    error = (
+                        f"the server has batch {batch.batch_id} but the spool cannot note it: {exc}"
+                    )
+                    break
                 continue
             if status in (401, 403):
+                self.token_rejected = True
                 self.last_error = f"device token rejected ({status}): {_detail(response)}"
                 raise DeviceTokenRejected(self.last_error, status=status, url=self.ingest_url)
             if status == 413 and len(batch.beats) > 1:
@@ -275,12 +313,17 @@ class Uploader:
                 error = f"server answered {status}: {_detail(response)}"
                 break
             detail = _detail(response)
-            self.last_error = f"server rejected batch {batch.batch_id} ({status}): {detail}"
-            logger.error("%s; its %d beats stay in the spool", self.last_error, len(batch.beats))
-            raise BatchRejected(
-                self.last_error, status=status, batch_id=str(batch.batch_id), detail=detail
-            )
-        stats = await asyncio.to_thread(self.spool.stats)
+            self.last_error = f"server refused batch {batch.batch_id} ({status}): {detail}"
+            try:
+                await asyncio.to_thread(self.spool.quarantine, batch.batch_id, status, detail)
+            except SpoolError as exc:
+                error = f"{self.last_error}; cannot quarantine it: {exc}"
+                break
+            quarantined += 1
+        try:
+            stats = await asyncio.to_thread(self.spool.stats)
+        except SpoolError as exc:  # pragma: no cover - reading counters needs no disk space
+            raise UploadError(f"cannot read the spool: {exc}") from exc
         if error is not None:
             self.last_error = error
             logger.warning("upload interrupted, will retry: %s", error)
@@ -290,6 +333,8 @@ class Uploader:
             duplicates=duplicates,
             pending=stats.pending,
             error=error,
+            quarantined=quarantined,
+            quarantined_pending=stats.quarantined_beats,
         )
 
     @staticmethod
@@ -307,12 +352,14 @@ class Uploader:
         Raises
         ------
         DeviceTokenRejected
-            Retrying cannot help; the caller should ask the user to pair again.
+            Retrying cannot help; the caller should ask the user to pair again. With
+            ``retry_rejected_token`` the loop logs it and tries again every ``backoff_max_s``.
 
         Notes
         -----
-        A rejected batch (422) is logged and retried after ``backoff_max_s`` (a server upgrade
-        may accept it); its beats are never deleted.
+        A refused batch is quarantined (``upload_pending``) and the loop goes on with the next;
+        quarantined beats are never deleted and are retried on demand (``somatrace upload
+        --retry-quarantined``).
         """
         loop = asyncio.get_running_loop()
         try:
@@ -320,13 +367,17 @@ class Uploader:
                 self._last_round = loop.time()
                 try:
                     result = await self.upload_pending()
-                except BatchRejected:
+                except DeviceTokenRejected:
+                    if not self.retry_rejected_token:
+                        raise
+                    logger.error("%s; pair again (`somatrace pair --token ...`)", self.last_error)
                     self.failures += 1
                     delay = self._backoff_max_s
                 else:
                     if result.error is None:
                         self.failures = 0
-                        self.last_error = None
+                        if not result.quarantined:
+                            self.last_error = None
                         delay = self._poll_interval_s
                         if (
                             self._retention_s is not None

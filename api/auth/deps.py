@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 
 from api.audit import record
 from api.auth.device_tokens import hash_device_token, looks_like_device_token, token_matches
+from api.auth.principal import Principal as Principal  # re-exported: routes name it from here
+from api.auth.principal import Role
 from api.auth.tokens import decode_access_token
 from api.db.pool import Database
 from api.db.queries import q
@@ -26,8 +27,6 @@ from api.errors import Forbidden, NotFound, Unauthorized
 from api.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-Role = Literal["admin", "therapist", "patient", "researcher", "device"]
 
 #: Roles that may read or write a patient's data (subject to assignment or identity).
 PATIENT_DATA_ROLES: frozenset[str] = frozenset({"therapist", "patient"})
@@ -42,17 +41,6 @@ device_bearer = HTTPBearer(
     description="Device token from POST /v1/patients/{patient_id}/devices",
     auto_error=False,
 )
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a user (``user_id``, ``role``; patients also ``patient_id``) or a device."""
-
-    user_id: uuid.UUID | None
-    role: Role
-    patient_id: uuid.UUID | None = None
-    device_id: uuid.UUID | None = None
-    client_addr: str | None = None
 
 
 def get_db(request: Request) -> Database:

@@ -21,6 +21,7 @@ from api.export import dictionary, fhir, kubios, omh, tabular
 from api.export.beats import iter_beats
 from api.export.selection import ExportFormat, ExportPatient, ExportRequest
 from api.export.zipstream import ZipStream
+from api.trend_view import export_rows, judged_trend, load_patient_days
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +143,14 @@ class _Export:
             yield tabular.rows_batch(tabular.WINDOWS_SCHEMA, rows)
 
     async def _daily_batches(self) -> AsyncIterator[Any]:
+        first, last = (
+            self.request.start.astimezone(UTC).date(),
+            self.request.end.astimezone(UTC).date(),
+        )
         for patient in self.patients:
-            rows = await self._rows("export_daily", patient)
+            async with self.db.connection() as conn:
+                days = await load_patient_days(conn, patient.id, patient.timezone)
+            rows = [r for r in export_rows(await judged_trend(days)) if first <= r["day"] <= last]
             self.stats.days += len(rows)
             for row in rows:
                 row["pseudonym"] = patient.pseudonym

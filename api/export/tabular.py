@@ -44,6 +44,7 @@ DAILY_SCHEMA = pa.schema(
         ("pseudonym", pa.string()),
         ("day", pa.date32()),
         ("source", pa.string()),
+        ("beat_source", pa.string()),
         ("ln_rmssd", pa.float64()),
         ("rmssd_ms", pa.float64()),
         ("resting_hr_bpm", pa.float64()),
@@ -51,13 +52,18 @@ DAILY_SCHEMA = pa.schema(
         ("n_windows", pa.int32()),
         ("wear_hours", pa.float64()),
         ("artifact_share", pa.float64()),
+        ("quality", pa.string()),
+        ("grade", pa.string()),
+        ("counted", pa.bool_()),
+        ("exclusion", pa.string()),
         ("rolling_mean_7d", pa.float64()),
+        ("rolling_days", pa.int32()),
+        ("cv_pct", pa.float64()),
         ("baseline_mean", pa.float64()),
         ("baseline_sd", pa.float64()),
         ("band_low", pa.float64()),
         ("band_high", pa.float64()),
-        ("cv_pct", pa.float64()),
-        ("quality", pa.string()),
+        ("band_position", pa.string()),
     ]
 )
 

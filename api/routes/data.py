@@ -1,8 +1,10 @@
-"""Read endpoints of a patient's recorded and computed data: beats, windows, daily values, timeline.
+"""Read endpoints of a patient's recorded and computed data: beats, windows, daily values, timeline,
+and the verdicts after a medicine session.
 
 Every route depends on ``patient_reader`` (assigned therapist or the patient; audit-logged). Values
-are read from what ingest stored and the worker computed; nothing is computed on request except the
-per-session integration comparison, which ``analysis.trends`` derives from the stored daily values.
+are read from what ingest stored and the worker computed; what depends on the patient's today (which
+days count, 7-day means, the band, the badge and the session verdicts) is judged on request from the
+stored daily values (``api.trend_view``, ``analysis.trends``). Payload models: ``api.routes.trend_models``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Final, cast
+from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from psycopg.rows import tuple_row
@@ -22,7 +26,14 @@ from api.db.queries import q
 from api.errors import InvalidInput, NotFound
 from api.routes.fields import QueryTime
 from api.routes.responses import PATIENT_ERRORS, errors
-from api.worker.daily import integration_changes
+from api.routes.trend_models import (
+    BadgeOut,
+    BandOut,
+    DailyOut,
+    DailyTrendOut,
+    IntegrationOut,
+)
+from api.trend_view import PatientDays, judged_report, judged_trend, load_patient_days
 
 router = APIRouter(prefix="/v1/patients", tags=["data"])
 
@@ -81,27 +92,6 @@ class WindowOut(BaseModel):
     quality_notes: list[str]
 
 
-class DailyOut(BaseModel):
-    """One local day: its value (and source), 7-day rolling mean, baseline band and CV."""
-
-    day: date
-    source: str
-    ln_rmssd: float | None
-    rmssd_ms: float | None
-    resting_hr_bpm: float | None
-    stress_index: float | None
-    n_windows: int
-    wear_hours: float
-    artifact_share: float | None
-    rolling_mean_7d: float | None
-    baseline_mean: float | None
-    baseline_sd: float | None
-    band_low: float | None
-    band_high: float | None
-    cv_pct: float | None
-    quality: str
-
-
 class SessionOut(BaseModel):
     id: uuid.UUID
     kind: str
@@ -134,6 +124,10 @@ class TimelineOut(BaseModel):
     patient_id: uuid.UUID
     start: datetime
     end: datetime
+    today: date
+    source: str | None
+    band: BandOut
+    badge: BadgeOut
     daily: list[DailyOut]
     sessions: list[SessionOut]
     journal: list[JournalOut]
@@ -237,10 +231,38 @@ async def list_windows(
     )
 
 
+async def _patient_days(request: Request, patient_id: uuid.UUID) -> PatientDays:
+    async with get_db(request).connection() as conn:
+        cur = await conn.execute(q("daily_patient_tz"), {"patient_id": patient_id})
+        row = await cur.fetchone()
+        if row is None:
+            raise NotFound("patient not found", patient_id=str(patient_id))
+        return await load_patient_days(conn, patient_id, str(row["timezone"]))
+
+
+def _local_days(days: PatientDays, start: datetime, end: datetime) -> tuple[date, date]:
+    """The local dates of ``start`` and ``end`` (both included, as the range's days)."""
+    zone = ZoneInfo(days.tz)
+    return start.astimezone(zone).date(), end.astimezone(zone).date()
+
+
+async def _trend_out(days: PatientDays, start: datetime, end: datetime) -> DailyTrendOut:
+    trend = await judged_trend(days)
+    first, last = _local_days(days, start, end)
+    rows = [d for d in DailyOut.rows(trend) if first <= d.day <= last]
+    return DailyTrendOut(
+        today=days.today,
+        source=trend.source,
+        band=BandOut.from_analysis(trend.band, source=trend.source),
+        badge=BadgeOut.from_trend(trend),
+        daily=rows,
+    )
+
+
 @router.get(
     "/{patient_id}/daily",
     response_model=list[DailyOut],
-    summary="Daily values with 7-day rolling mean, baseline band and CV",
+    summary="Daily values with quality, whether each counts, 7-day mean and its band",
     responses=errors(*PATIENT_ERRORS),
 )
 async def list_daily(
@@ -249,16 +271,20 @@ async def list_daily(
     start: StartQuery = None,
     end: EndQuery = None,
     _: Principal = Depends(patient_reader),
-) -> Response:
-    """The patient's local days from the day of ``start`` to the day of ``end``."""
+) -> list[DailyOut]:
+    """The patient's local days from the day of ``start`` to the day of ``end``.
+
+    Judged for the patient's today: today and later never count, poor days never count.
+    """
     start_at, end_at = resolve_range(start, end, DEFAULT_DAILY_SPAN_DAYS, MAX_DAILY_SPAN_DAYS)
-    return await _json_body(request, "daily_list_json", _range_params(patient_id, start_at, end_at))
+    days = await _patient_days(request, patient_id)
+    return (await _trend_out(days, start_at, end_at)).daily
 
 
 @router.get(
     "/{patient_id}/timeline",
     response_model=TimelineOut,
-    summary="Daily values, sessions, journal entries and wear in one response",
+    summary="Daily values, band, sessions, journal entries and wear in one response",
     responses=errors(*PATIENT_ERRORS),
 )
 async def timeline(
@@ -270,25 +296,24 @@ async def timeline(
 ) -> Response:
     """What the dashboard draws for one patient: one round of queries on one connection."""
     start_at, end_at = resolve_range(start, end, DEFAULT_DAILY_SPAN_DAYS, MAX_DAILY_SPAN_DAYS)
-    return await _json_body(request, "timeline_json", _range_params(patient_id, start_at, end_at))
-
-
-class IntegrationOut(BaseModel):
-    """Change of daily ln RMSSD after one medicine session against the pre-session baseline."""
-
-    session_id: uuid.UUID
-    kind: str
-    started_at: datetime
-    status: str
-    session_day: date | None = None
-    baseline: dict[str, Any] | None = None
-    periods: list[dict[str, Any]] = []
+    params = _range_params(patient_id, start_at, end_at)
+    async with get_db(request).connection() as conn:
+        cur = await conn.execute(q("daily_patient_tz"), {"patient_id": patient_id})
+        row = await cur.fetchone()
+        if row is None:
+            raise NotFound("patient not found", patient_id=str(patient_id))
+        days = await load_patient_days(conn, patient_id, str(row["timezone"]))
+        cur = await conn.execute(q("timeline_json"), params)
+        rest = await cur.fetchone()
+    body: dict[str, Any] = orjson.loads(str(rest["body"])) if rest is not None else {}
+    body.update((await _trend_out(days, start_at, end_at)).model_dump(mode="json"))
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 @router.get(
     "/{patient_id}/sessions/{session_id}/integration",
     response_model=IntegrationOut,
-    summary="Days 1-3 / 4-14 / 15-28 after a medicine session against baseline",
+    summary="Verdicts on days 1-3 / 4-14 / 15-28 after a medicine session against the baseline",
     responses=errors(*PATIENT_ERRORS),
 )
 async def session_integration(
@@ -297,9 +322,11 @@ async def session_integration(
     session_id: uuid.UUID,
     _: Principal = Depends(patient_reader),
 ) -> IntegrationOut:
-    """Per period: mean, difference, 95% CI, effect size and band position, or insufficient data.
+    """Per period: its state (verdict, under way, not begun, cannot tell yet), and for verdicts the
+    change against the baseline level and trend with its Holm-adjusted interval, the minimal
+    detectable change and whether it is flagged; with the quality of the days behind it.
 
-    Computed from the stored daily values and the current sessions (``analysis.trends``).
+    Judged on request from the stored daily values for the patient's today (``analysis.trends``).
     """
     async with get_db(request).connection() as conn:
         cur = await conn.execute(
@@ -308,22 +335,13 @@ async def session_integration(
         session = await cur.fetchone()
         if session is None:
             raise NotFound("session not found", session_id=str(session_id))
-        cur = await conn.execute(q("daily_sessions_all"), {"patient_id": patient_id})
-        sessions = await cur.fetchall()
-        cur = await conn.execute(q("daily_all"), {"patient_id": patient_id})
-        daily_rows = await cur.fetchall()
-    base = {
-        "session_id": session_id,
-        "kind": str(session["kind"]),
-        "started_at": session["started_at"],
-    }
-    if session["kind"] != "medicine":
-        return IntegrationOut(**base, status="not_a_medicine_session")
-    result = integration_changes(
-        daily_rows,
-        [cast(datetime, s["started_at"]) for s in sessions if s["kind"] == "medicine"],
-        cast(datetime, session["started_at"]),
-        str(session["timezone"]),
-    )
-    status = "ok" if result["baseline"].get("status") == "ok" else "insufficient_data"
-    return IntegrationOut(**base, status=status, **result)
+        tz = str(session["timezone"])
+        days = await load_patient_days(conn, patient_id, tz)
+    kind = str(session["kind"])
+    started_at = cast(datetime, session["started_at"])
+    if kind != "medicine":
+        return IntegrationOut(
+            session_id=session_id, kind=kind, started_at=started_at, status="not_a_medicine_session"
+        )
+    report = await judged_report(days, started_at.astimezone(ZoneInfo(tz)).date())
+    return IntegrationOut.from_report(session_id, kind, started_at, report)

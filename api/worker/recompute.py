@@ -2,9 +2,8 @@
 trends.
 
 Windows come from ``analysis.compute_windows_timed`` on the stored beats (clock-aligned epoch
-windows) with ``CONTEXT_S`` of beats either side for artifact correction; daily values, rolling
-means, baseline band and CV from ``analysis.trends.compute_trends``. Scheduling and retries are left
-to ``api.worker.runner``.
+windows) with ``CONTEXT_S`` of beats either side for artifact correction; daily values from
+``api.worker.daily``. Scheduling and retries are left to ``api.worker.runner``.
 """
 
 from __future__ import annotations
@@ -17,14 +16,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import numpy as np
-import pandas as pd
 import psycopg
 
-from analysis import COLUMNS, compute_windows_timed
+from analysis import compute_windows_timed
 from analysis.bounds import DEFAULT_WINDOW_S, GAP_MAX_S
 from analysis.quality import split_quality
 from api.db.queries import q
 from api.errors import SomatraceError
+from api.worker.daily import recompute_daily
+from api.worker.window_frame import MARKER_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +39,6 @@ CHUNK_S: Final[int] = 6 * 3600
 SEGMENT_GAP: Final[timedelta] = timedelta(seconds=GAP_MAX_S)
 #: How far the start (end) of a segment is searched before (after) the changed beats.
 SEGMENT_SEARCH: Final[timedelta] = timedelta(hours=12)
-
-#: Marker columns copied from ``analysis.compute_windows_timed`` into ``hrv_windows``, in order.
-MARKER_COLUMNS: Final[tuple[str, ...]] = tuple(
-    c for c in COLUMNS if c not in ("window_start_s", "n_beats", "quality")
-)
 
 
 class RecomputeError(SomatraceError):
@@ -174,23 +169,6 @@ def recompute_windows(
     return written
 
 
-def windows_frame(conn: psycopg.Connection[Any], patient_id: uuid.UUID) -> pd.DataFrame:
-    """All of the patient's stored windows as the per-window table ``analysis.trends`` expects."""
-    rows = conn.execute(q("windows_for_trends"), {"patient_id": patient_id}).fetchall()
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
-    frame["window_start"] = pd.to_datetime(frame["window_start"], utc=True)
-    frame["window_start_s"] = frame["window_start"].map(lambda t: t.timestamp())
-    frame["quality"] = [
-        f"{g}: {'; '.join(n)}" if n else str(g)
-        for g, n in zip(frame["quality"], frame["quality_notes"], strict=True)
-    ]
-    for col in MARKER_COLUMNS:
-        frame[col] = frame[col].astype("float64")
-    return frame
-
-
 def recompute_patient(
     conn: psycopg.Connection[Any], patient_id: uuid.UUID
 ) -> RecomputeReport | None:
@@ -201,8 +179,6 @@ def recompute_patient(
     every day). The dirty row is deleted only if no ingest widened it meanwhile; otherwise the job
     that ingest deferred meanwhile picks it up.
     """
-    from api.worker.daily import recompute_daily  # here: api.worker.daily imports this module
-
     dirty = conn.execute(q("worker_take_dirty"), {"patient_id": patient_id}).fetchone()
     if dirty is None:
         return None

@@ -36,13 +36,6 @@ FROM hrv_windows
 WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start < %(end)s
 ORDER BY window_start
 
--- name: export_daily
-SELECT day, source, ln_rmssd, rmssd_ms, resting_hr_bpm, stress_index, n_windows, wear_hours,
-       artifact_share, rolling_mean_7d, baseline_mean, baseline_sd, band_low, band_high, cv_pct, quality
-FROM daily_values
-WHERE patient_id = %(patient_id)s AND day >= %(start)s::date AND day < %(end)s::date + 1
-ORDER BY day
-
 -- name: export_sessions
 SELECT kind, started_at, ended_at
 FROM sessions

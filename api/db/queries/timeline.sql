@@ -23,23 +23,12 @@ WHERE patient_id = %(patient_id)s AND end_at > %(start)s AND start_at < %(end)s
 ORDER BY start_at
 
 -- name: timeline_json
--- The whole /timeline response body in one round trip (same content as the queries above).
+-- The /timeline response body except its daily part, in one round trip (same content as the queries
+-- above); the daily values are judged for the patient's today in Python (api/trend_view.py).
 SELECT json_build_object(
     'patient_id', %(patient_id)s::uuid,
     'start', %(start)s::timestamptz,
     'end', %(end)s::timestamptz,
-    'daily', (
-        SELECT coalesce(json_agg(d ORDER BY d.day), '[]'::json) FROM (
-            SELECT d.day, d.source, d.ln_rmssd, d.rmssd_ms, d.resting_hr_bpm, d.stress_index,
-                   d.n_windows, d.wear_hours, d.artifact_share, d.rolling_mean_7d,
-                   d.baseline_mean, d.baseline_sd, d.band_low, d.band_high, d.cv_pct, d.quality
-            FROM daily_values d
-            JOIN patients p ON p.id = d.patient_id
-            WHERE d.patient_id = %(patient_id)s
-              AND d.day >= (%(start)s::timestamptz AT TIME ZONE p.timezone)::date
-              AND d.day < (%(end)s::timestamptz AT TIME ZONE p.timezone)::date + 1
-        ) d
-    ),
     'sessions', (
         SELECT coalesce(json_agg(s ORDER BY s.started_at), '[]'::json) FROM (
             SELECT id, kind, started_at, ended_at, note FROM sessions

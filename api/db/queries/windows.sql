@@ -21,7 +21,7 @@ COPY hrv_windows (
 -- name: windows_for_trends
 SELECT window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms, rmssd_ms,
        ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf, dfa_alpha1, sampen,
-       stress_index, quality, quality_notes
+       stress_index, quality, quality_notes, source
 FROM hrv_windows
 WHERE patient_id = %(patient_id)s
 ORDER BY window_start

@@ -79,9 +79,24 @@ function autoSize(plot, container, height) {
 
 const dayX = (day) => dayMs(day) / 1000 + HALF_DAY_S;
 
+/** How a daily point is drawn: by its quality and whether it counts (fill and shape, not colour alone). */
+export const POINT_STYLES = {
+  good: { label: "Daily ln RMSSD, good quality (●)", fill: COLORS.blue, stroke: COLORS.blue, size: 8, width: 1 },
+  fair: { label: "Daily ln RMSSD, fair quality (○)", fill: "#ffffff", stroke: COLORS.blue, size: 9, width: 2.5 },
+  other: { label: "Not counted: today or another source (◌)", fill: "#ffffff", stroke: COLORS.grey, size: 6, width: 1.5 },
+};
+
+/** Which point series a day belongs to: "good", "fair", "other" (drawn, not counted) or null (not drawn). */
+export function pointKind(d) {
+  if (d.lnRmssd === null || d.grade === "poor" || d.grade === "insufficient") return null;
+  if (!d.counted) return "other";
+  return d.grade === "fair" ? "fair" : "good";
+}
+
 /**
- * Daily ln RMSSD (points), its 7-day rolling mean (line) and the baseline band (shaded), with the
- * plasticity window after each medicine session, session markers and journal pins below the plot.
+ * Daily ln RMSSD (points drawn by quality: good filled, fair hollow, not-counted days small and grey;
+ * poor days left out), its 7-day rolling mean (line) and the normal band of that mean (shaded), with
+ * the plasticity window after each medicine session, session markers and journal pins below the plot.
  * `days` are filled calendar days (nulls where nothing was worn); returns the container element.
  * Journal pins are grouped by day, and neighbouring days merge into one pin with a count where they would
  * overlap (a phone shows weeks in a few hundred pixels); `onPin(entries, button)` gets all their entries.
@@ -94,15 +109,28 @@ export function dailyTrendChart({ days, medicine, integrations, journal, tz, onD
   const legendHost = h("div", { class: "legend-host" });
   container.append(plotHost);
   const xs = days.map((d) => dayX(d.day));
-  const ln = days.map((d) => d.lnRmssd);
+  const kinds = days.map(pointKind);
+  const byKind = (kind) => days.map((d, i) => (kinds[i] === kind ? d.lnRmssd : null));
   const rolling = days.map((d) => d.rolling7d);
   const low = days.map((d) => d.bandLow);
   const high = days.map((d) => d.bandHigh);
-  const points = ln.filter((v) => v !== null).length;
+  const count = (kind) => kinds.filter((k) => k === kind).length;
+  const points = count("good") + count("fair") + count("other");
   container.dataset.points = String(points);
+  container.dataset.good = String(count("good"));
+  container.dataset.fair = String(count("fair"));
+  container.dataset.other = String(count("other"));
+  container.dataset.poor = String(days.filter((d) => d.grade === "poor").length);
   container.dataset.days = String(days.length);
   plotHost.setAttribute("aria-label",
-    `Daily ln RMSSD for ${days.length} days, ${points} with a value; table of the numbers follows.`);
+    `Daily ln RMSSD for ${days.length} days: ${count("good")} good, ${count("fair")} fair, `
+    + `${count("other")} not counted, ${container.dataset.poor} poor-signal days left out; table of the numbers follows.`);
+  const pointSeries = (kind) => {
+    const st = POINT_STYLES[kind];
+    return { label: st.label, stroke: st.stroke, width: 0, spanGaps: false,
+      points: { show: true, size: st.size, fill: st.fill, stroke: st.stroke, width: st.width },
+      value: legendValue(2, "–") };
+  };
 
   // Assigned after the plot exists; uPlot may draw (and call placePins) before that.
   let lane = null;
@@ -175,24 +203,24 @@ export function dailyTrendChart({ days, medicine, integrations, journal, tz, onD
     ],
     series: [
       { value: (u, v, s, idx) => (idx === null || idx === undefined || v === null ? "point at a day" : formatDay(dayOfX(v))) },
-      { label: "Daily ln RMSSD", stroke: COLORS.blue, width: 0, spanGaps: false,
-        points: { show: true, size: 8, fill: COLORS.blue, stroke: COLORS.blue },
-        value: legendValue(2, "no data") },
+      pointSeries("good"),
+      pointSeries("fair"),
+      pointSeries("other"),
       { label: "7-day mean", stroke: COLORS.vermillion, width: 2.5, spanGaps: false, points: { show: false },
         value: legendValue(2) },
-      { label: "Baseline band high", stroke: "rgba(0, 158, 115, 0.6)", width: 1, dash: [4, 4], spanGaps: false,
+      { label: "Band high (7-day mean)", stroke: "rgba(0, 158, 115, 0.6)", width: 1, dash: [4, 4], spanGaps: false,
         points: { show: false }, value: legendValue(2) },
-      { label: "Baseline band low", stroke: "rgba(0, 158, 115, 0.6)", width: 1, dash: [4, 4], spanGaps: false,
+      { label: "Band low (7-day mean)", stroke: "rgba(0, 158, 115, 0.6)", width: 1, dash: [4, 4], spanGaps: false,
         points: { show: false }, value: legendValue(2) },
     ],
-    bands: [{ series: [3, 4], fill: "rgba(0, 158, 115, 0.16)" }],
+    bands: [{ series: [5, 6], fill: "rgba(0, 158, 115, 0.16)" }],
     hooks: {
       drawClear: [markerLayer],
       draw: [sessionLines, (u) => placePins(u)],
       setSize: [(u) => placePins(u)],
     },
   };
-  const plot = new uPlot(opts, [xs, ln, rolling, high, low], plotHost);
+  const plot = new uPlot(opts, [xs, byKind("good"), byKind("fair"), byKind("other"), rolling, high, low], plotHost);
   plot.root.dataset.chart = "daily";
 
   // Clicking a day opens its 5-minute windows.

@@ -6,12 +6,6 @@ export const INTEGRATION_WITHIN_DAYS = 3;
 /** Plasticity window after a medicine session: strong shading to day 14, lighter to day 28. */
 export const PLASTICITY_STRONG_DAYS = 14;
 export const PLASTICITY_LIGHT_DAYS = 28;
-/** Integration periods (days after the medicine session), as the analysis defines them. */
-export const PERIODS = [
-  { key: "1-3", label: "Days 1–3", first: 1, last: 3 },
-  { key: "4-14", label: "Days 4–14", first: 4, last: 14 },
-  { key: "15-28", label: "Days 15–28", first: 15, last: 28 },
-];
 
 const dayFormatters = new Map();
 
@@ -60,12 +54,67 @@ export function normalizeDaily(row) {
     nWindows: num(row.n_windows) || 0,
     wearHours: num(row.wear_hours) || 0,
     artifactShare: num(row.artifact_share),
+    quality: row.quality || "",
+    /** good | fair | poor | insufficient: how the day's value is drawn and whether it may count. */
+    grade: row.grade || "insufficient",
+    qualityNotes: Array.isArray(row.quality_notes) ? row.quality_notes : [],
+    /** The day is over (today's partial reading never counts). */
+    complete: row.complete !== false,
+    /** Counts for the band, the 7-day mean and the verdicts (as the server judged it). */
+    counted: row.counted === true,
+    exclusion: row.exclusion || null,
+    inBaseline: row.in_baseline === true,
     rolling7d: num(row.rolling_mean_7d),
-    baselineMean: num(row.baseline_mean),
+    rollingDays: num(row.rolling_days) || 0,
+    rollingFairDays: num(row.rolling_fair_days) || 0,
+    cvPct: num(row.cv_pct),
     bandLow: num(row.band_low),
     bandHigh: num(row.band_high),
-    cvPct: num(row.cv_pct),
-    quality: row.quality || "",
+    bandPosition: row.band_position || null,
+  };
+}
+
+/** The normal band as the server defines it (what it judges, how wide, from which days). */
+export function normalizeBand(raw) {
+  const b = raw || {};
+  return {
+    ok: b.status === "ok",
+    reason: b.reason || null,
+    source: b.source || null,
+    firstDay: b.first_day || null,
+    lastDay: b.last_day || null,
+    nDays: num(b.n_days) || 0,
+    nPossible: num(b.n_possible) || 0,
+    neededDays: num(b.needed_days) || 0,
+    mean: num(b.mean_ln_rmssd),
+    sd: num(b.sd_ln_rmssd),
+    rho: num(b.rho),
+    level: num(b.level),
+    judged: b.judged || "",
+    rollingDays: num(b.rolling_days) || 7,
+    halfWidthWeek: num(b.half_width_week),
+    lowWeek: num(b.low_week),
+    highWeek: num(b.high_week),
+    nFair: num(b.n_fair) || 0,
+    fairShare: num(b.fair_share),
+    artifactShare: num(b.artifact_share),
+    provisional: b.provisional === true,
+    definition: b.definition || null,
+  };
+}
+
+/** The badge: the latest complete 7-day mean against the band, with the days it rests on. */
+export function normalizeBadge(raw) {
+  const b = raw || {};
+  return {
+    day: b.day || null,
+    value: num(b.rolling_mean_7d),
+    days: num(b.rolling_days) || 0,
+    fairDays: num(b.rolling_fair_days) || 0,
+    low: num(b.band_low),
+    high: num(b.band_high),
+    position: b.position || null,
+    reason: b.reason || null,
   };
 }
 
@@ -99,8 +148,18 @@ export function normalizeTimeline(data) {
     start: g.start_at || g.start || (g.start_ms !== undefined ? new Date(g.start_ms).toISOString() : null),
     end: g.end_at || g.end || (g.end_ms !== undefined ? new Date(g.end_ms).toISOString() : null),
   }));
-  const baseline = data.baseline || null;
-  return { daily, sessions, journal, gaps, baseline };
+  return {
+    daily, sessions, journal, gaps,
+    today: data.today || null,
+    source: data.source || null,
+    band: normalizeBand(data.band),
+    badge: normalizeBadge(data.badge),
+  };
+}
+
+/** Days the chart leaves out because their signal was poor (listed under it instead). */
+export function poorDays(daily) {
+  return daily.filter((d) => d.grade === "poor");
 }
 
 /**
@@ -115,22 +174,6 @@ export function fillDays(daily, firstDay, lastDay) {
     if (out.length > 3700) break;
   }
   return out;
-}
-
-/** Latest baseline band known in the daily rows. */
-export function currentBand(daily) {
-  for (let i = daily.length - 1; i >= 0; i -= 1) {
-    const d = daily[i];
-    if (d.bandLow !== null && d.bandHigh !== null) return { low: d.bandLow, high: d.bandHigh, mean: d.baselineMean };
-  }
-  return null;
-}
-
-export function bandPosition(value, low, high) {
-  if (value === null || low === null || high === null) return "unknown";
-  if (value > high) return "above";
-  if (value < low) return "below";
-  return "within";
 }
 
 /** Medicine sessions, each with its integration appointment (if any within INTEGRATION_WITHIN_DAYS). */
@@ -169,7 +212,6 @@ export function patientSummary(timeline, tz, todayDay) {
   const wearHours7d = daily.filter((d) => d.day >= weekStart && d.day <= todayDay)
     .reduce((sum, d) => sum + (d.wearHours || 0), 0);
   const latest = [...daily].reverse().find((d) => d.lnRmssd !== null) || null;
-  const band = currentBand(daily);
   const lastData = [...daily].reverse().find((d) => d.wearHours > 0) || null;
   const now = Date.now();
   const past = timeline.sessions.filter((s) => Date.parse(s.startedAt) <= now)
@@ -177,13 +219,13 @@ export function patientSummary(timeline, tz, todayDay) {
   const future = timeline.sessions.filter((s) => Date.parse(s.startedAt) > now)
     .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   const flags = [];
-  const recent = daily.filter((d) => d.day >= weekStart);
-  if (recent.length && recent.every((d) => d.lnRmssd === null)) flags.push("no valid day in 7 days");
-  const poorDays = recent.filter((d) => /poor|insufficient/.test(d.quality)).length;
-  if (poorDays >= 3) flags.push(`${poorDays} poor-quality days`);
+  const recent = daily.filter((d) => d.day >= weekStart && d.complete);
+  if (recent.length && recent.every((d) => !d.counted)) flags.push("no valid day in 7 days");
+  const poor = recent.filter((d) => d.grade === "poor").length;
+  if (poor >= 3) flags.push(`${poor} poor-signal days`);
   const highArtifacts = recent.filter((d) => d.artifactShare !== null && d.artifactShare > 0.05).length;
   if (highArtifacts >= 3) flags.push("many artifacts");
-  if (!band) flags.push("no baseline yet");
+  if (!timeline.band.ok) flags.push("no baseline yet");
   for (const m of medicineSessions(timeline.sessions, tz)) {
     if (m.missingIntegration && now - Date.parse(m.startedAt) > INTEGRATION_WITHIN_DAYS * DAY_MS) {
       flags.push(`no integration within ${INTEGRATION_WITHIN_DAYS} days of ${m.day}`);
@@ -192,8 +234,8 @@ export function patientSummary(timeline, tz, todayDay) {
   return {
     wearHours7d,
     latest,
-    band,
-    position: latest && band ? bandPosition(latest.lnRmssd, band.low, band.high) : "unknown",
+    band: timeline.band,
+    badge: timeline.badge,
     lastDataDay: lastData ? lastData.day : null,
     lastSession: past[0] || null,
     nextSession: future[0] || null,
@@ -209,63 +251,57 @@ export function journalBetween(journal, tz, firstDay, lastDay) {
   });
 }
 
-/**
- * One integration-period result from /sessions/{sid}/integration, in one shape:
- * {key, label, insufficient, reason, nDays, mean, diff, ciLow, ciHigh, effect, position}.
- */
-export function normalizePeriod(raw, index) {
-  const fallback = PERIODS[index] || { key: String(index), label: `Period ${index + 1}` };
-  const first = num(raw.first_day ?? raw.start_day ?? raw.day_from);
-  const last = num(raw.last_day ?? raw.end_day ?? raw.day_to);
-  const known = PERIODS.find((p) => p.key === raw.period || p.key === raw.label || (p.first === first && p.last === last));
-  const period = known || fallback;
-  const reason = raw.reason || raw.insufficient_reason || (raw.insufficient ? String(raw.insufficient) : null);
-  const diff = num(raw.difference ?? raw.diff ?? raw.change ?? raw.diff_ln_rmssd);
-  const ci = raw.ci95 || raw.ci || null;
-  const insufficient = Boolean(raw.insufficient_data || raw.insufficient || raw.status === "insufficient_data"
-    || raw.status === "insufficient" || (diff === null && reason));
+/** One period of /sessions/{sid}/integration, with the field names the pages use. */
+export function normalizePeriod(raw) {
+  const q = raw.quality || {};
   return {
-    key: period.key,
-    label: period.label,
-    insufficient: insufficient || diff === null,
-    reason: reason || (diff === null ? "insufficient data" : null),
-    nDays: num(raw.n_days),
-    mean: num(raw.mean ?? raw.mean_ln_rmssd),
-    diff,
-    ciLow: num(raw.ci_low ?? raw.ci_lower ?? (Array.isArray(ci) ? ci[0] : ci && ci.low)),
-    ciHigh: num(raw.ci_high ?? raw.ci_upper ?? (Array.isArray(ci) ? ci[1] : ci && ci.high)),
-    effect: num(raw.effect_size ?? raw.hedges_g ?? raw.cohens_d),
-    position: raw.band_position || raw.position || null,
+    key: raw.period,
+    label: raw.label || raw.period,
+    state: raw.state,
+    reason: raw.reason || null,
+    firstOffset: num(raw.first_offset),
+    lastOffset: num(raw.last_offset),
     firstDay: raw.first_day || null,
     lastDay: raw.last_day || null,
+    nDays: num(raw.n_days) || 0,
+    nPossible: num(raw.n_possible) || 0,
+    neededDays: num(raw.needed_days) || 0,
+    diff: num(raw.diff_ln_rmssd),
+    ciLow: num(raw.ci_low),
+    ciHigh: num(raw.ci_high),
+    ciLevel: num(raw.ci_level),
+    mdc: num(raw.mdc_ln_rmssd),
+    rmssdChangePct: num(raw.rmssd_change_pct),
+    flagged: raw.flagged === true,
+    direction: raw.direction || null,
+    quality: {
+      nGood: num(q.n_good) || 0,
+      nFair: num(q.n_fair) || 0,
+      nPoor: num(q.n_poor) || 0,
+      nMissing: num(q.n_missing) || 0,
+      fairShare: num(q.fair_share),
+      artifactShare: num(q.artifact_share),
+      caveat: q.caveat || null,
+    },
   };
 }
 
+/** /sessions/{sid}/integration: baseline (band), periods with state and quality, model, family. */
 export function normalizeIntegration(data) {
-  const rawPeriods = data.periods || data.changes || [];
-  const periods = PERIODS.map((p, i) => {
-    const raw = rawPeriods.find((r) => r && (r.period === p.key || r.label === p.key
-      || (num(r.first_day ?? r.start_day) === p.first && num(r.last_day ?? r.end_day) === p.last))) || rawPeriods[i];
-    return raw ? normalizePeriod(raw, i) : { ...p, insufficient: true, reason: "insufficient data" };
-  });
-  const b = data.baseline || {};
-  const mean = num(b.mean_ln_rmssd ?? b.mean);
-  const baselineInsufficient = Boolean(b.insufficient_data || b.insufficient || b.status === "insufficient_data"
-    || mean === null);
+  const model = data.model || null;
+  const family = data.family || {};
   return {
-    baseline: {
-      insufficient: baselineInsufficient,
-      reason: b.reason || (baselineInsufficient ? "insufficient data" : null),
-      mean,
-      sd: num(b.sd_ln_rmssd ?? b.sd),
-      nDays: num(b.n_days),
-      low: num(b.band_low ?? b.low),
-      high: num(b.band_high ?? b.high),
-      firstDay: b.first_day || b.start_day || null,
-      lastDay: b.last_day || b.end_day || null,
+    status: data.status || "insufficient_data",
+    sessionDay: data.session_day || null,
+    today: data.today || null,
+    source: data.source || null,
+    baseline: normalizeBand(data.baseline),
+    periods: (data.periods || []).map(normalizePeriod),
+    model: model && {
+      nObs: num(model.n_obs), rho: num(model.rho_hat), sd: num(model.sd_ln_rmssd),
+      trendPerDay: num(model.trend_per_day), method: model.method || "",
     },
-    periods,
-    insufficientReason: data.reason || null,
+    family: { method: family.method || "holm", alpha: num(family.alpha) ?? 0.05, description: family.description || "" },
   };
 }
 

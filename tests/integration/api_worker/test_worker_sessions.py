@@ -27,12 +27,21 @@ def _queue(db_url: str, world: World) -> tuple[int, int]:
         return int(dirty["n"]), int(todo["n"])
 
 
+def _days(db_url: str, world: World) -> int:
+    with psycopg.connect(db_url, row_factory=dict_row) as conn:
+        row = conn.execute(
+            "SELECT count(*) AS n FROM daily_values WHERE patient_id = %s", (world.patient_id,)
+        ).fetchone()
+    return int(row["n"]) if row is not None else -1
+
+
 async def test_session_insert_move_and_delete_enqueue_one_recompute(
     world: World, db_url: str
 ) -> None:
     assert _queue(db_url, world) == (1, 1)  # the fixture inserted the simulated sessions
     assert (await run_until_idle_async(db_url)).problems == []
     assert _queue(db_url, world) == (0, 0)
+    assert _days(db_url, world) == 1  # no beats yet: the medicine session's day
     with psycopg.connect(db_url, autocommit=True) as conn:
         sid = conn.execute(
             "SELECT id FROM sessions WHERE patient_id = %s AND kind = 'medicine'",
@@ -48,12 +57,8 @@ async def test_session_insert_move_and_delete_enqueue_one_recompute(
         conn.execute("DELETE FROM sessions WHERE id = %s", (sid,))
         assert _queue(db_url, world) == (1, 1)  # still one waiting job for the patient
     assert (await run_until_idle_async(db_url)).problems == []
-    with psycopg.connect(db_url, row_factory=dict_row) as conn:
-        bands = conn.execute(
-            "SELECT count(*) AS n FROM daily_values WHERE patient_id = %s AND band_low IS NOT NULL",
-            (world.patient_id,),
-        ).fetchone()
-        assert bands is not None and bands["n"] == 0  # no medicine session left: no baseline band
+    # nothing worn and no medicine session left: the rebuilt table holds no day at all
+    assert _days(db_url, world) == 0
 
 
 async def test_deleting_a_patient_with_sessions_still_works(world: World, db_url: str) -> None:

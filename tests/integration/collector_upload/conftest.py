@@ -4,18 +4,26 @@ in-memory store, run by uvicorn in a background thread (no mock objects)."""
 from __future__ import annotations
 
 import collections
+import hashlib
+import secrets
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI, Header, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+
+from api.app import create_app
+from api.settings import Settings
 
 TOKEN = "device-token-for-tests"
 
@@ -162,3 +170,65 @@ def stopped_ingest_server() -> Iterator[IngestServer]:
     server = IngestServer()
     yield server
     server.stop()
+
+
+@dataclass(frozen=True)
+class Api:
+    url: str
+    db_url: str
+    device_id: uuid.UUID
+    token: str
+
+
+def insert_device(db_url: str) -> tuple[uuid.UUID, str]:
+    """A patient and an active device with a fresh token, inserted with SQL."""
+    token = "stdev_" + secrets.token_urlsafe(32)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        row = conn.execute(
+            "INSERT INTO patients (pseudonym, display_name, timezone) VALUES (%s, %s, 'UTC')"
+            " RETURNING id",
+            (f"P-{secrets.token_hex(4).upper()}", "Collector upload test"),
+        ).fetchone()
+        assert row is not None
+        dev = conn.execute(
+            "INSERT INTO devices (patient_id, token_hash) VALUES (%s, %s) RETURNING id",
+            (row[0], hashlib.sha256(token.encode()).digest()),
+        ).fetchone()
+        assert dev is not None
+        return dev[0], token
+
+
+@pytest.fixture
+def api(db_url: str, tmp_path: Path) -> Iterator[Api]:
+    settings = Settings(
+        database_url=db_url, data_dir=tmp_path / "data", secret_key="c" * 48, db_pool_max=4
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, db_url), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("API server did not start")
+        time.sleep(0.02)
+    device_id, token = insert_device(db_url)
+    try:
+        yield Api(f"http://127.0.0.1:{port}", db_url, device_id, token)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+
+
+def stored(api: Api) -> list[tuple[int, int]]:
+    with psycopg.connect(api.db_url) as conn:
+        rows = conn.execute(
+            "SELECT (extract(epoch FROM t) * 1000)::bigint, rr_ticks FROM beats"
+            " WHERE device_id = %s ORDER BY t",
+            (api.device_id,),
+        ).fetchall()
+    return [(int(t), int(r)) for t, r in rows]

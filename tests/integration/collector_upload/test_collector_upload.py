@@ -17,7 +17,6 @@ import pytest
 from collector.beats import Beat, Gap
 from collector.spool import Spool
 from collector.uploader import (
-    BatchRejected,
     DeviceTokenRejected,
     Uploader,
     UploadError,
@@ -186,20 +185,30 @@ async def test_401_raises_typed_error_and_keeps_beats(
     assert ingest_server.store.beats == {}
 
 
-async def test_422_raises_typed_error_with_detail_and_keeps_beats(
+async def test_a_refused_batch_is_quarantined_and_later_batches_flow(
     ingest_server: IngestServer, spool: Spool
 ) -> None:
-    fill(spool, 10)
+    times = fill(spool, 30)
     ingest_server.store.fail_next = [422]
-    up = fast_uploader(spool, ingest_server.url)
-    with pytest.raises(BatchRejected, match="injected failure 422") as info:
-        await up.upload_pending()
-    assert info.value.fields["status"] == 422
-    assert spool.stats().pending == 10
-    # The beats were kept: once the server accepts the content the same batch goes through.
+    up = fast_uploader(spool, ingest_server.url, max_batch_beats=10)
+    result = await up.upload_pending()
+    assert result.error is None and result.quarantined == 1 and result.batches_sent == 2
+    assert result.pending == 10 and result.quarantined_pending == 10
+    (held,) = spool.quarantined()
+    assert held.status == 422 and "injected failure 422" in held.reason and held.beats == 10
+    assert (held.first_t_ms, held.last_t_ms) == (times[0], times[9])
+    assert spool.stats().quarantined_batches == 1
+    assert "refused" in (up.last_error or "")
+    # Nothing more is sent until it is retried on demand; then the same batch goes through.
+    again = await up.upload_pending()
+    assert again.batches_sent == 0 and again.pending == 10
+    assert spool.release_quarantine() == 1
     result = await up.upload_pending()
     await up.aclose()
     assert result.complete and result.accepted == 10
+    assert ingest_server.store.attempts[str(held.batch_id)] == 2
+    assert spool.quarantined() == [] and spool.stats().quarantined_batches == 0
+    assert_exactly_once(ingest_server, set(times))
 
 
 async def test_413_splits_batches_until_they_fit(ingest_server: IngestServer, spool: Spool) -> None:
@@ -213,14 +222,16 @@ async def test_413_splits_batches_until_they_fit(ingest_server: IngestServer, sp
     assert_exactly_once(ingest_server, set(times))
 
 
-async def test_413_for_a_single_beat_is_rejected(ingest_server: IngestServer, spool: Spool) -> None:
+async def test_413_for_a_single_beat_is_quarantined(
+    ingest_server: IngestServer, spool: Spool
+) -> None:
     fill(spool, 1)
     ingest_server.store.max_beats = 0
     up = fast_uploader(spool, ingest_server.url)
-    with pytest.raises(BatchRejected, match="413"):
-        await up.upload_pending()
+    result = await up.upload_pending()
     await up.aclose()
-    assert spool.stats().pending == 1
+    assert result.quarantined == 1 and spool.stats().pending == 1
+    assert [q.status for q in spool.quarantined()] == [413]
 
 
 async def test_run_prunes_uploaded_beats_after_retention(

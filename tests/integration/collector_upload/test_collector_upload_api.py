@@ -3,86 +3,26 @@ a recording made by the real parser and beat clock lands in ``beats`` exactly on
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
-import uvicorn
 
-from api.app import create_app
-from api.settings import Settings
 from collector.beats import BeatClock
 from collector.gatt import parse_heart_rate_measurement
 from collector.quirks import profile_for
 from collector.spool import Spool
-from collector.uploader import BatchRejected, DeviceTokenRejected, Uploader
+from collector.uploader import DeviceTokenRejected, Uploader
 from wire import StrapInfo
 
-from .conftest import free_port
+from .conftest import Api, stored
 from .record_child import encode, notifications
 
 pytestmark = pytest.mark.integration
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-
-
-@dataclass(frozen=True)
-class Api:
-    url: str
-    db_url: str
-    device_id: uuid.UUID
-    token: str
-
-
-def insert_device(db_url: str) -> tuple[uuid.UUID, str]:
-    """A patient and an active device with a fresh token, inserted with SQL."""
-    token = "stdev_" + secrets.token_urlsafe(32)
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        row = conn.execute(
-            "INSERT INTO patients (pseudonym, display_name, timezone) VALUES (%s, %s, 'UTC')"
-            " RETURNING id",
-            (f"P-{secrets.token_hex(4).upper()}", "Collector upload test"),
-        ).fetchone()
-        assert row is not None
-        dev = conn.execute(
-            "INSERT INTO devices (patient_id, token_hash) VALUES (%s, %s) RETURNING id",
-            (row[0], hashlib.sha256(token.encode()).digest()),
-        ).fetchone()
-        assert dev is not None
-        return dev[0], token
-
-
-@pytest.fixture
-def api(db_url: str, tmp_path: Path) -> Iterator[Api]:
-    settings = Settings(
-        database_url=db_url, data_dir=tmp_path / "data", secret_key="c" * 48, db_pool_max=4
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, db_url), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("API server did not start")
-        time.sleep(0.02)
-    device_id, token = insert_device(db_url)
-    try:
-        yield Api(f"http://127.0.0.1:{port}", db_url, device_id, token)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
 
 
 def record(spool: Spool, base_s: float, *, drop_after: int | None = None) -> None:
@@ -100,16 +40,6 @@ def record(spool: Spool, base_s: float, *, drop_after: int | None = None) -> Non
             parse_heart_rate_measurement(encode(70, rr)), base_s + offset_ms / 1000 + shift_s
         )
         spool.append(out.beats, out.gaps, out.dropped)
-
-
-def stored(api: Api) -> list[tuple[int, int]]:
-    with psycopg.connect(api.db_url) as conn:
-        rows = conn.execute(
-            "SELECT (extract(epoch FROM t) * 1000)::bigint, rr_ticks FROM beats"
-            " WHERE device_id = %s ORDER BY t",
-            (api.device_id,),
-        ).fetchall()
-    return [(int(t), int(r)) for t, r in rows]
 
 
 async def test_recording_reaches_the_api_exactly_once_even_after_a_crash(
@@ -159,14 +89,20 @@ async def test_wrong_device_token_is_rejected_by_the_api(api: Api, tmp_path: Pat
     spool.close()
 
 
-async def test_content_the_api_rejects_stays_in_the_spool(api: Api, tmp_path: Path) -> None:
-    """Beats an hour in the future (a laptop clock far ahead) get a 422 with the API's reason."""
+async def test_content_the_api_rejects_is_quarantined_with_its_reason(
+    api: Api, tmp_path: Path
+) -> None:
+    """Beats an hour in the future (a laptop clock far ahead) get a 422 with the API's reason; the
+    clock check against the server's Date header says so plainly."""
     spool = Spool(tmp_path / "spool.sqlite3")
     record(spool, time.time() + 3600)
-    up = Uploader(spool, api.url, api.token)
-    with pytest.raises(BatchRejected, match="future") as info:
-        await up.upload_pending()
+    up = Uploader(spool, api.url, api.token, clock=lambda: time.time() + 3600)
+    result = await up.upload_pending()
     await up.aclose()
-    assert info.value.fields["status"] == 422
+    assert result.quarantined == 1 and result.error is None
+    (held,) = spool.quarantined()
+    assert held.status == 422 and "future" in held.reason
     assert spool.stats().pending == 798 and stored(api) == []
+    assert up.clock_check.agrees is False
+    assert up.clock_check.offset_s is not None and 3590 < up.clock_check.offset_s < 3610
     spool.close()

@@ -50,8 +50,10 @@ AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 #: axe findings of these impacts fail a page.
 AXE_FAILING_IMPACTS = ("serious", "critical")
 TZ = "Europe/Berlin"
-DAYS = 21
-MEDICINE_DAYS = (7, 14)
+#: Two medicine sessions after a 14-day baseline (verdicts need 10 valid baseline days): the cards show
+#: verdicts, a period under way and one not begun.
+DAYS = 35
+MEDICINE_DAYS = (14, 24)
 PASSWORD = "browser-test-password"
 BATCH_BEATS = 10_000
 MEDICINE = {"medicine": "esketamine", "route": "intranasal", "dose": 84, "dose_unit": "mg"}

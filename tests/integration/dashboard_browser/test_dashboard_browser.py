@@ -48,16 +48,19 @@ def test_therapist_list_timeline_pins_and_session_cards(tab: Tab, dashboard: Das
     tab.wait_ready(route)
     expect(tab.page.locator("#patient-name")).to_have_text("Alex Browser")
 
-    # The chart draws one point per day with a daily ln RMSSD, as stored by the worker.
+    # The chart draws one point per day with a daily ln RMSSD, as stored by the worker, except
+    # poor-signal days (listed under it); good, fair and not-counted days are separate series.
     expected = dashboard.sql(
-        "SELECT count(*) AS n FROM daily_values WHERE patient_id = %(p)s AND ln_rmssd IS NOT NULL",
+        "SELECT count(*) AS n FROM daily_values WHERE patient_id = %(p)s AND ln_rmssd IS NOT NULL"
+        " AND quality NOT LIKE 'poor%%'",
         {"p": dashboard.patient_a_id},
     )[0]["n"]
     assert expected >= 10
     chart = tab.page.locator("#daily-chart")
     expect(chart).to_have_attribute("data-points", str(expected))
     drawn = tab.page.evaluate(
-        "() => document.getElementById('daily-chart').plot.data[1].filter(v => v !== null).length"
+        "() => document.getElementById('daily-chart').plot.data.slice(1, 4)"
+        ".reduce((n, s) => n + s.filter(v => v !== null).length, 0)"
     )
     assert drawn == expected
     # The text alternative lists the same days.
@@ -114,14 +117,16 @@ def test_therapist_list_timeline_pins_and_session_cards(tab: Tab, dashboard: Das
         card = tab.page.locator(f".session-card[data-session-id='{s['id']}']")
         for period in result["periods"]:
             row = card.locator(f"tr[data-period='{period['period']}']")
-            if period.get("status") == "ok":
+            expect(row).to_have_attribute("data-state", period["state"])
+            if period["state"] == "verdict":
                 expect(row.locator(".diff")).to_have_text(_signed(period["diff_ln_rmssd"]))
                 expect(row.locator(".ci")).to_have_text(
                     f"{_signed(period['ci_low'])} to {_signed(period['ci_high'])}"
                 )
                 numbers_seen += 1
-            else:
-                expect(row).to_contain_text("insufficient data")
+            else:  # no number that is not a verdict, and the reason instead
+                expect(row.locator(".diff")).to_have_count(0)
+                expect(row).to_contain_text(period["reason"].split(":")[0])
     assert numbers_seen >= 1
     tab.shot("therapist-timeline")
     dashboard.load_times_ms["patient timeline"] = tab.goto(route)

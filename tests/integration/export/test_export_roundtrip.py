@@ -119,6 +119,25 @@ async def test_tabular_round_trip(world: Any, fmt: str) -> None:
         b = np.array([np.nan if r[column] is None else r[column] for r in stored], dtype=float)
         assert np.allclose(a, b, rtol=1e-12, atol=0, equal_nan=True), column
 
+    daily = read("daily")
+    stored_days = world.sql(
+        "SELECT p.pseudonym, d.day, d.ln_rmssd, d.quality FROM daily_values d"
+        " JOIN patients p ON p.id = d.patient_id WHERE p.research_consent"
+        " ORDER BY p.pseudonym, d.day"
+    )
+    assert len(daily) == len(stored_days) > 0
+    daily = daily.sort_values(["pseudonym", "day"]).reset_index(drop=True)
+    a = daily["ln_rmssd"].to_numpy(dtype=float)
+    b = np.array([np.nan if r["ln_rmssd"] is None else r["ln_rmssd"] for r in stored_days])
+    assert np.allclose(a, b, rtol=1e-12, atol=0, equal_nan=True)
+    # judged as on the dashboard: what counts and why not, 7-day means and the band
+    assert daily["grade"].tolist() == [str(r["quality"]).split(":")[0] for r in stored_days]
+    counted = daily["counted"].astype(str) == "True"
+    assert daily.loc[~counted, "exclusion"].notna().all()  # a day that does not count says why
+    assert {"exclusion", "rolling_mean_7d", "band_low", "band_high", "band_position"} <= set(
+        daily.columns
+    )
+
     patients = read("patients")
     assert sorted(patients["pseudonym"]) == sorted(
         [world.patients["ALPHA"].pseudonym, world.patients["BETA"].pseudonym]

@@ -31,7 +31,7 @@ from collector.emulation.hrm import (
 from collector.emulation.session import load_rr_csv
 from collector.emulation.strap import StrapEmulationError
 from collector.gatt import parse_heart_rate_measurement
-from collector.recorder import morning_verdict, rmssd_ms
+from collector.verdict import morning_verdict, rmssd_ms
 from wire import ms_to_ticks
 
 

@@ -196,7 +196,30 @@ def make_client() -> StrapClient:
     ("exc", "kind"),
     [
         (POWERED_OFF, ErrorKind.ADAPTER_UNAVAILABLE),
-        (BleakError("No Bluetooth adapters found."), ErrorKind.ADAPTER_UNAVAILABLE),
+        (
+            BleakBluetoothNotAvailableError(
+                "No Bluetooth adapters found.", BleakBluetoothNotAvailableReason.NO_BLUETOOTH
+            ),
+            ErrorKind.ADAPTER_UNAVAILABLE,
+        ),
+        (
+            BleakDBusError("org.bluez.Error.NotReady", ["Resource Not Ready"]),
+            ErrorKind.ADAPTER_UNAVAILABLE,
+        ),
+        (
+            BleakDBusError("org.freedesktop.DBus.Error.AccessDenied", ["Rejected send message"]),
+            ErrorKind.ADAPTER_UNAVAILABLE,
+        ),
+        (BleakDBusError("org.bluez.Error.DoesNotExist", ["Does Not Exist"]), ErrorKind.NOT_FOUND),
+        (
+            BleakDBusError("org.bluez.Error.Failed", ["le-connection-abort-by-local"]),
+            ErrorKind.LINK_FAILED,
+        ),
+        # The message text alone decides nothing: a plain BleakError saying "in progress" is a link failure.
+        (
+            BleakError("Operation already in progress (org.bluez.Error.InProgress)"),
+            ErrorKind.LINK_FAILED,
+        ),
         (
             FileNotFoundError(2, "No such file: /var/run/dbus/system_bus_socket"),
             ErrorKind.ADAPTER_UNAVAILABLE,

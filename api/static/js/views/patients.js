@@ -1,4 +1,5 @@
-// Therapist: the list of assigned patients with last sync, wear, latest ln RMSSD vs band, flags, sessions.
+// Therapist: the list of assigned patients with last sync, wear, the latest 7-day mean against the band
+// (quality first: how many of the 7 days count and how many were fair), flags, sessions.
 
 import { get } from "../api.js";
 import { fmt, h, mount } from "../dom.js";
@@ -14,13 +15,25 @@ export async function loadTimeline(patientId, firstDay, lastDay) {
   return normalizeTimeline(data || {});
 }
 
+const BADGE_LABELS = { above: "▲ above band", within: "● within band", below: "▼ below band" };
+
+/** Quality before the value: "5 of 7 days · 1 fair", then the 7-day mean and its badge. */
 function positionBadge(summary) {
+  const { badge, band } = summary;
   if (!summary.latest) return h("span", { class: "badge badge-none", text: "no data" });
-  const labels = { above: "▲ above band", within: "● within band", below: "▼ below band", unknown: "no band yet" };
-  return h("span", {},
-    h("span", { class: "value", text: fmt(summary.latest.lnRmssd, 2) }), " ",
-    h("span", { class: `badge badge-${summary.position}`, text: labels[summary.position] }),
-    h("span", { class: "muted small", text: ` (${formatDay(summary.latest.day)})` }));
+  if (badge.value === null) {
+    return h("span", { class: "badge-cell" },
+      h("span", { class: "badge badge-none", text: "no 7-day mean" }),
+      h("span", { class: "muted small", text: ` (${badge.reason || "too few valid days"})` }));
+  }
+  const quality = h("span", { class: `badge-quality${badge.fairDays * 2 > badge.days ? " mostly-fair" : ""}`,
+    text: `${badge.days} of 7 days${badge.fairDays ? ` · ${badge.fairDays} fair` : ""}` });
+  const position = badge.position
+    ? h("span", { class: `badge badge-${badge.position}`, text: BADGE_LABELS[badge.position] })
+    : h("span", { class: "badge badge-unknown", text: band.ok ? "no band" : "no band yet" });
+  return h("span", { class: "badge-cell" },
+    quality, " ", h("span", { class: "value", text: fmt(badge.value, 2) }), " ", position,
+    h("span", { class: "muted small", text: ` (week to ${formatDay(badge.day)})` }));
 }
 
 export async function renderPatientList(main, _params, _current, isCurrent) {
@@ -48,7 +61,7 @@ export async function renderPatientList(main, _params, _current, isCurrent) {
   if (!isCurrent()) return;
   const table = h("table", { class: "patients data-table", id: "patient-list" },
     h("caption", { text: `${patients.length} assigned patients` }),
-    h("thead", {}, h("tr", {}, ["Patient", "Last sync", "Wear (7 days)", "Latest ln RMSSD", "Flags", "Last session", "Next session"]
+    h("thead", {}, h("tr", {}, ["Patient", "Last sync", "Wear (7 days)", "Days valid · 7-day ln RMSSD", "Flags", "Last session", "Next session"]
       .map((t) => h("th", { scope: "col", text: t })))),
     h("tbody", {}, rows.map(({ p, tz, summary, error }) => {
       const login = p.has_account ? null : p.invite_state === "open" ? "invited, no login yet" : "no login yet";
@@ -69,6 +82,6 @@ export async function renderPatientList(main, _params, _current, isCurrent) {
         h("td", { text: summary.nextSession ? `${summary.nextSession.kind}, ${formatDateTime(summary.nextSession.startedAt, tz)}` : "–" }));
     })));
   mount(main, heading,
-    h("p", { class: "muted", text: "Latest daily ln RMSSD against each patient's own baseline band (mean ± 0.5 SD). Flags mark data quality and missing integration appointments, never a diagnosis." }),
+    h("p", { class: "muted", text: "How many of the last 7 complete days count (and how many of those were only fair quality), then their mean ln RMSSD against the patient's own band: where 90 % of a stable person's 7-day means fall. Flags mark data quality and missing integration appointments, never a diagnosis." }),
     h("div", { class: "table-scroll" }, table));
 }

@@ -1,12 +1,13 @@
-// One patient's timeline: daily ln RMSSD with rolling mean and baseline band, HR and stress index,
-// sessions and plasticity windows, journal pins, integration flags and per-session cards.
+// One patient's timeline: daily ln RMSSD drawn by quality with its 7-day mean and normal band, HR and
+// stress index, sessions and plasticity windows, journal pins, integration flags and per-session cards
+// (each period's state, verdict, quality and the smallest change its days could show).
 
 import { get } from "../api.js";
 import { dailyTrendChart, dailyVitalsChart } from "../charts.js";
 import { dataTable, details, fmt, h, mount, signed } from "../dom.js";
 import {
   INTEGRATION_WITHIN_DAYS, addDays, fillDays, formatDateTime, formatDay, localDay, medicineSessions,
-  normalizeIntegration,
+  normalizeIntegration, poorDays,
 } from "../model.js";
 import { patientHeader } from "./patient_tabs.js";
 import { loadTimeline } from "./patients.js";
@@ -37,38 +38,113 @@ function pinDetails(panel, entries, tz) {
   panel.hidden = false;
 }
 
-function periodRow(period) {
-  if (period.insufficient) {
-    return h("tr", { dataset: { period: period.key } },
-      h("th", { scope: "row", text: period.label }),
-      h("td", { colspan: 4, class: "insufficient", text: `insufficient data${period.reason && period.reason !== "insufficient data" ? ` (${period.reason})` : ""}` }));
-  }
-  const ci = period.ciLow !== null && period.ciHigh !== null ? `${signed(period.ciLow)} to ${signed(period.ciHigh)}` : "–";
-  return h("tr", { dataset: { period: period.key } },
-    h("th", { scope: "row", text: period.label }),
-    h("td", { class: "num diff", text: signed(period.diff) }),
-    h("td", { class: "num ci", text: ci }),
-    h("td", { class: "num", text: period.effect !== null ? fmt(period.effect, 2) : "–" }),
-    h("td", { class: "num", text: period.nDays !== null ? String(period.nDays) : "–" }));
+const pct = (share) => (share === null || share === undefined ? "–" : `${Math.round(share * 100)} %`);
+
+/** "11 of 11 days valid (needs 6) · 2 fair · artifacts 1 %": what a period or baseline rests on. */
+export function daysText(nDays, nPossible, needed, nFair, artifactShare) {
+  if (!nPossible) return "no days in this period";
+  const parts = [`${nDays} of ${nPossible} days valid${needed ? ` (needs ${needed})` : ""}`];
+  if (nDays) parts.push(`${nFair} fair`);
+  if (artifactShare !== null && artifactShare !== undefined) parts.push(`artifacts ${pct(artifactShare)}`);
+  return parts.join(" · ");
 }
 
-/** A per-session card: change of ln RMSSD against baseline in days 1–3, 4–14, 15–28 with 95 % CI. */
-export function sessionCard(patientId, medicine, integration, tz, { reportLink = true } = {}) {
+/** The verdict cell's words for each state: never a number that is not a verdict. */
+export function verdictWords(period) {
+  switch (period.state) {
+    case "verdict":
+      if (period.flagged) return `${period.direction === "lower" ? "▼ lower" : "▲ higher"} than baseline`;
+      return `no change shown: changes smaller than ±${fmt(period.mdc)} cannot be seen with these days`;
+    case "in_progress":
+      return `under way: ${period.reason ? period.reason.replace(/^under way: /, "") : ""}`;
+    case "not_reached":
+      return period.reason || "not begun";
+    default:
+      return period.reason || "cannot tell yet";
+  }
+}
+
+function periodRow(period) {
+  const q = period.quality;
+  const caveat = q.caveat ? h("div", { class: "caveat", text: `⚠ ${q.caveat}` }) : null;
+  const days = h("td", { class: "days" },
+    h("div", { text: daysText(period.nDays, period.nPossible, period.neededDays, q.nFair, q.artifactShare) }),
+    period.nPossible ? h("div", { class: "muted small", text: `${period.firstDay} to ${period.lastDay}` }) : null);
+  const change = period.state === "verdict"
+    ? h("td", { class: "num change" },
+      h("span", { class: "diff", text: signed(period.diff) }),
+      h("div", { class: "small" },
+        h("span", { class: "ci", text: `${signed(period.ciLow)} to ${signed(period.ciHigh)}` }),
+        h("span", { class: "muted", text: ` (${fmt(period.ciLevel * 100, 1)} % interval)` })),
+      h("div", { class: "muted small mdc", text: `smallest visible change ±${fmt(period.mdc)}` }))
+    : h("td", { class: "num change muted", text: "–" });
+  const verdict = h("td", { class: `verdict state-${period.state}${period.flagged ? " flagged" : ""}` },
+    h("span", { class: "state-label", text: verdictWords(period) }), caveat);
+  return h("tr", { dataset: { period: period.key, state: period.state } },
+    h("th", { scope: "row", text: period.label }), days, change, verdict);
+}
+
+/** "Baseline: 26 of 28 days valid (needs 10) · 3 fair · artifacts 1 % — level 4.02, SD 0.21". */
+export function baselineText(base) {
+  if (!base.ok) return `Baseline: cannot tell yet (${base.reason || "no baseline"})`;
+  return `Baseline ${base.firstDay} to ${base.lastDay}: ${daysText(base.nDays, base.nPossible, base.neededDays, base.nFair, base.artifactShare)}`
+    + ` — level ${fmt(base.mean)} ± ${fmt(base.sd)} (day-to-day SD)${base.provisional ? ", still growing" : ""}`;
+}
+
+/** How the periods are judged, in one sentence for the card and the report. */
+export function familyText(integration) {
+  const alpha = Math.round((integration.family.alpha || 0.05) * 100);
+  return `Each period is judged against the baseline level and its slow trend. The three periods are one family: `
+    + `Holm-adjusted so that a person without change is flagged in any of them at most ${alpha} % of the time `
+    + "(no period is primary). Today never counts; poor-signal days are left out.";
+}
+
+/** A per-session card: each period's state, days and quality, and the change against baseline. */
+export function sessionCard(patientId, medicine, integration, tz, { reportLink = true, familyNote = true } = {}) {
   const base = integration.baseline;
+  const caveats = integration.periods.filter((p) => p.quality.caveat);
   return h("article", { class: "card session-card", dataset: { sessionId: medicine.id } },
     h("h3", { text: `Medicine session ${formatDateTime(medicine.startedAt, tz)}` }),
     medicine.missingIntegration
       ? h("p", { class: "flag", text: `⚠ No integration appointment within ${INTEGRATION_WITHIN_DAYS} days` })
       : h("p", { class: "muted", text: `Integration: ${formatDateTime(medicine.integration.startedAt, tz)}` }),
-    h("p", { class: "muted small", text: base.insufficient
-      ? `Baseline: insufficient data${base.reason && base.reason !== "insufficient data" ? ` (${base.reason})` : ""}`
-      : `Baseline ln RMSSD ${fmt(base.mean)} ± ${fmt(base.sd)} SD${base.nDays !== null ? ` over ${base.nDays} days` : ""}` }),
-    h("table", { class: "data-table periods" },
-      h("caption", { class: "visually-hidden", text: "Change of ln RMSSD against baseline" }),
-      h("thead", {}, h("tr", {}, ["Period", "Δ ln RMSSD", "95 % CI", "Effect size", "Days"].map((t) => h("th", { scope: "col", text: t })))),
-      h("tbody", {}, integration.periods.map(periodRow))),
+    h("p", { class: "small baseline-line", text: baselineText(base) }),
+    caveats.length ? h("p", { class: "notice notice-warn caveat-note", role: "note",
+      text: `⚠ Read with care: ${caveats.map((p) => `${p.label.toLowerCase()} ${p.quality.caveat}`).join("; ")}.` }) : null,
+    h("div", { class: "table-scroll" }, h("table", { class: "data-table periods" },
+      h("caption", { class: "visually-hidden", text: "Change of ln RMSSD against baseline, per period" }),
+      h("thead", {}, h("tr", {}, ["Period", "Days and quality", "Δ ln RMSSD", "Verdict"].map((t) => h("th", { scope: "col", text: t })))),
+      h("tbody", {}, integration.periods.map(periodRow)))),
+    familyNote ? h("p", { class: "muted small family-note", text: familyText(integration) }) : null,
     reportLink ? h("p", {}, h("a", { href: `#/patients/${patientId}/sessions/${medicine.id}/report`, class: "report-link", text: "Printable session report" })) : null);
 }
+
+/** The legend under the chart: point shapes, line, band (its definition comes from the server). */
+function legendNote(timeline) {
+  const band = timeline.band;
+  return h("div", { class: "legend-note muted small", id: "trend-legend" },
+    h("p", {},
+      h("span", { class: "point-key point-good", "aria-hidden": "true", text: "●" }), " good quality  ",
+      h("span", { class: "point-key point-fair", "aria-hidden": "true", text: "○" }), " fair quality  ",
+      h("span", { class: "point-key point-other", "aria-hidden": "true", text: "◌" }), " not counted (today, or measured another way)",
+      ". Poor-signal days are left out and listed below. Red line: 7-day mean of the days that count."),
+    h("p", { id: "band-definition", text: band.ok
+      ? `Green band: ${band.definition}. Baseline ${band.firstDay} to ${band.lastDay}, ${band.nDays} of ${band.nPossible} days valid.`
+      : `No band yet: ${band.reason || "no baseline"}.` }),
+    h("p", { text: "Orange shading: days 1–14 after a medicine session (lighter to day 28). Empty stretches are days without wear. "
+      + "✎ pins: journal entries (hover, focus or tap). Click a day to see its 5-minute windows." }));
+}
+
+/** Poor-signal days in the range: not drawn and not counted, so they are named here. */
+function poorDaysNote(days, patientBase) {
+  const poor = poorDays(days.filter((d) => !d.missing));
+  if (!poor.length) return h("p", { class: "muted small", id: "poor-days", text: "No poor-signal days in this range." });
+  return h("p", { class: "small", id: "poor-days" },
+    `Poor-signal days, left out (${poor.length}): `,
+    poor.map((d, i) => [i ? ", " : "", h("a", { href: `${patientBase}/day/${d.day}`, text: formatDay(d.day) })]));
+}
+
+const countsText = (d) => (d.counted ? "yes" : `no: ${d.exclusion || "no value"}`);
 
 /**
  * Build the timeline section (charts, flags, tables) for a patient into a fragment.
@@ -120,23 +196,22 @@ export async function buildTimeline(patient, { simplified = false, isCurrent = (
   trend.id = "daily-chart";
   section.append(
     h("h2", { text: "Daily regulation (ln RMSSD)" }),
-    h("p", { class: "legend-note muted small" },
-      "Blue points: daily ln RMSSD (morning reading, else night median). Red line: 7-day mean. Green band: baseline mean ± 0.5 SD. ",
-      "Orange shading: days 1–14 after a medicine session (lighter to day 28). Empty stretches are days without wear. ",
-      "✎ pins: journal entries (hover, focus or tap). Click a day to see its 5-minute windows."),
-    trend, pinPanel);
+    trend, legendNote(timeline), poorDaysNote(days, patientBase), pinPanel);
   if (!simplified) {
     section.append(h("h2", { text: "Resting heart rate and stress index" }), dailyVitalsChart(days));
   }
   const withData = days.filter((d) => !d.missing);
   section.append(details("Numbers for these charts (table)", dataTable(
     `Daily values, ${firstDay} to ${today} (${tz})`,
-    ["Day", "ln RMSSD", "7-day mean", "Band", "Resting HR", "Stress index", "Wear (h)", "Source", "Quality"],
+    ["Day", "Quality", "Counts", "ln RMSSD", "7-day mean (days)", "Band", "Resting HR", "Stress index", "Wear (h)", "Source"],
     withData.map((d) => [
       h("a", { href: `${patientBase}/day/${d.day}`, text: d.day }),
-      fmt(d.lnRmssd), fmt(d.rolling7d),
-      d.bandLow !== null ? `${fmt(d.bandLow)}–${fmt(d.bandHigh)}` : "–",
-      fmt(d.restingHr, 0), fmt(d.stressIndex, 0), fmt(d.wearHours, 1), d.source, d.quality,
+      h("span", { class: `grade grade-${d.grade}`, text: [d.grade, ...d.qualityNotes].join(": ") }),
+      countsText(d),
+      fmt(d.lnRmssd),
+      d.rolling7d !== null ? `${fmt(d.rolling7d)} (${d.rollingDays} of 7, ${d.rollingFairDays} fair)` : "–",
+      d.bandLow !== null ? `${fmt(d.bandLow)}–${fmt(d.bandHigh)} ${d.bandPosition || ""}`.trim() : "–",
+      fmt(d.restingHr, 0), fmt(d.stressIndex, 0), fmt(d.wearHours, 1), d.source,
     ]), { id: "daily-table" })));
 
   const cards = h("div", { class: "cards", id: "session-cards" });
