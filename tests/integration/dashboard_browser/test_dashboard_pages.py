@@ -7,6 +7,7 @@ how docs/screenshots/ is refreshed)."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,3 +160,63 @@ def test_every_page_renders_accessibly_at_every_width(
         for tab in tabs.values():
             tab.page.context.close()
     assert seen == [c.name for c in PAGES]
+
+
+def test_the_patient_reads_in_words_what_the_therapist_reads_in_numbers(
+    clinic: Clinic, browser: Browser
+) -> None:
+    """The same facts on both sides: the patient's lead sentence is the badge of the therapist's list, and
+    each period after a session has the state of the therapist's session card; no statistics for the
+    patient (no Δ, CI, effect size, ln RMSSD)."""
+    context = {"viewport": WIDTHS["desktop"], "timezone_id": TZ, "locale": "en-GB"}
+    therapist = new_tab(browser, clinic.base_url, **context)
+    patient = new_tab(browser, clinic.base_url, **context)
+    try:
+        for who, pid in ((clinic.alex, clinic.alex_id), (clinic.poor, clinic.poor_id)):
+            therapist.login(clinic.therapist)
+            therapist.wait_ready("#/patients")
+            row = therapist.page.locator(f"#patient-list tr[data-patient-id='{pid}']")
+            badge = row.locator(".badge").first.get_attribute("class") or ""
+            position = next(
+                (p for p in ("above", "within", "below") if f"badge-{p}" in badge), "unknown"
+            )
+            therapist.goto(f"#/patients/{pid}")
+            cards = {
+                (
+                    c.get_attribute("data-session-id"),
+                    r.get_attribute("data-period"),
+                ): r.get_attribute("data-state")
+                for c in therapist.page.locator("#session-cards .session-card").all()
+                for r in c.locator("tr[data-period]").all()
+            }
+            assert cards, "the therapist's page shows session cards"
+            patient.login(who)
+            patient.wait_ready("#/me")
+            lead = patient.page.locator("#readings-summary")
+            expect(lead).to_have_class(re.compile(f"position-{position}"))
+            words = {
+                "above": "higher than your usual range",
+                "within": "within your usual range",
+                "below": "lower than your usual range",
+            }
+            if position in words:
+                expect(lead).to_contain_text(words[position])
+            mine = {
+                (
+                    s.get_attribute("data-session-id"),
+                    i.get_attribute("data-period"),
+                ): i.get_attribute("data-state")
+                for s in patient.page.locator("#my-sessions .my-session").all()
+                for i in s.locator("li[data-period]").all()
+            }
+            assert mine and all(cards[k] == v for k, v in mine.items()), (mine, cards)
+            text = patient.page.locator("main").inner_text()
+            for jargon in ("ln RMSSD", "95 %", "CI", "Effect size", "Δ", "artifact share", "Holm"):
+                assert jargon not in text, jargon
+            patient.page.click("#logout")
+            therapist.page.click("#logout")
+        therapist.assert_no_console_errors()
+        patient.assert_no_console_errors()
+    finally:
+        therapist.page.context.close()
+        patient.page.context.close()
