@@ -132,6 +132,10 @@ def test_every_page_renders_accessibly_at_every_width(
             if case.then is not None:
                 case.then(tab)
             tab.axe(f"{case.name} ({width})")
+            # one date style, the browser's locale's: no ISO days or US short dates in the text
+            text = tab.page.locator("#main").inner_text()
+            odd = re.findall(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b", text)
+            assert not odd, (case.name, odd[:5])
             if width == "phone":
                 overflow = tab.page.evaluate(
                     "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
