@@ -333,6 +333,7 @@ export function dailyVitalsChart(days) {
   };
   const plot = new uPlot(opts, [xs, days.map((d) => d.restingHr), days.map((d) => d.stressIndex)], container);
   plot.root.dataset.chart = "vitals";
+  container.plot = plot;
   autoSize(plot, container, 200);
   return container;
 }
@@ -379,6 +380,7 @@ export function windowsChart(windows, tz, range = null) {
   };
   const plot = new uPlot(opts, [xs, ln, hr], container);
   plot.root.dataset.chart = "windows";
+  container.plot = plot;
   autoSize(plot, container, 240);
   return container;
 }
@@ -412,6 +414,7 @@ export function tachogramChart(beats, tz) {
   };
   const plot = new uPlot(opts, [xs, rr], container);
   plot.root.dataset.chart = "tachogram";
+  container.plot = plot;
   autoSize(plot, container, 220);
   return container;
 }
