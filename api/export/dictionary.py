@@ -8,8 +8,10 @@ from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from api.export import questionnaires
 from api.export.fhir import FHIR_MARKERS, LOINC, PSEUDONYM_SYSTEM, SOMATRACE_CODES
 from api.export.selection import ExportRequest
+from api.instruments.loader import Catalog
 
 MARKERS: dict[str, dict[str, str]] = {
     "mean_nn_ms": {
@@ -171,6 +173,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "body": "Body scale 0–10, when given.",
         "text": "Free text: only when the patient gave the separate journal-text consent; empty otherwise.",
     },
+    **questionnaires.TABLE_COLUMNS,
 }
 
 
@@ -181,7 +184,9 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def build(request: ExportRequest, created: datetime, files: list[str]) -> dict[str, Any]:
+def build(
+    request: ExportRequest, created: datetime, files: list[str], catalog: Catalog | None = None
+) -> dict[str, Any]:
     """The data dictionary of one export as a JSON-ready dict."""
     return {
         "title": "Somatrace research export",
@@ -236,6 +241,15 @@ def build(request: ExportRequest, created: datetime, files: list[str]) -> dict[s
             "rr-interval": "omh:rr-interval:1.0, one data point per beat (value in ms)",
         },
         "kubios": "One RR interval per line in seconds (exact ticks/1024), one file per patient and continuous recording.",
+        "instruments": questionnaires.dictionary_section(catalog),
+        "fhir_questionnaires": (
+            "fhir/<pseudonym>/questionnaire-responses.json: a collection Bundle per patient with one "
+            "QuestionnaireResponse per response (questionnaire "
+            f"{questionnaires.QUESTIONNAIRE_BASE}/<instrument>|<version>; answers coded in "
+            f"{questionnaires.ANSWER_SYSTEM_BASE}/<instrument> with the option value as code) and one "
+            "Observation of its total score (LOINC where the instrument has a code: PHQ-9 44261-6, "
+            "GAD-7 70274-6), derivedFrom the QuestionnaireResponse."
+        ),
         "files": files,
     }
 
@@ -286,5 +300,20 @@ def to_markdown(dictionary: dict[str, Any]) -> str:
         "```",
         "",
     ]
+    if dictionary.get("instruments"):
+        lines += [
+            "## Questionnaire instruments",
+            "",
+            "| id | title | version | items | total | bands | licence | source |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for ident, inst in dictionary["instruments"].items():
+            bands = "; ".join(f"{b['min']}–{b['max']} {b['label']}" for b in inst["bands"])
+            low, high = inst["total_range"]
+            lines.append(
+                f"| `{ident}` | {inst['title']} | {inst['version']} | {inst['items']} | {low}–{high} "
+                f"| {bands} | {inst['licence']} | {inst['source']} |"
+            )
+        lines += ["", f"FHIR: {dictionary['fhir_questionnaires']}", ""]
     lines += ["## Files", ""] + [f"- `{f}`" for f in dictionary["files"]] + [""]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from analysis.windows import COLUMNS
 from api.export.beats import BeatChunk
+from api.export.questionnaires import RESPONSE_ITEMS_SCHEMA, RESPONSES_SCHEMA
 
 TS = pa.timestamp("ms", tz="UTC")
 
@@ -104,6 +105,8 @@ TABLES: dict[str, pa.Schema] = {
     "daily": DAILY_SCHEMA,
     "sessions": SESSIONS_SCHEMA,
     "journal": JOURNAL_SCHEMA,
+    "responses": RESPONSES_SCHEMA,
+    "response_items": RESPONSE_ITEMS_SCHEMA,
 }
 
 

@@ -8,6 +8,7 @@ import { sessionsSection } from "./me_sessions.js";
 import { journalSection, renderJournalEdit } from "./me_journal.js";
 import { strapSection } from "./me_strap.js";
 import { consentSection } from "./me_consent.js";
+import { questionnairesSection, remindersSection } from "./me_questionnaires.js";
 
 export { renderJournalEdit };
 
@@ -19,10 +20,12 @@ export { renderJournalEdit };
  * journal.
  */
 export const PATIENT_SECTIONS = [
+  questionnairesSection,
   readingsSection,
   sessionsSection,
   journalSection,
   strapSection,
+  remindersSection,
   consentSection,
 ];
 

@@ -6,6 +6,7 @@ import { dataTable, fmt, h, mount } from "../dom.js";
 import { addDays, formatDateTime, journalBetween, localDay, medicineSessions } from "../model.js";
 import { formatDate, formatDayRange } from "../dates.js";
 import { loadTimeline } from "./patients.js";
+import { loadSymptoms, symptomReportSection } from "../symptoms.js";
 import { baselineText, familyText, loadIntegration, sessionCard } from "./timeline.js";
 
 export async function renderReport(main, { patientId, sessionId }, current, isCurrent) {
@@ -25,6 +26,7 @@ export async function renderReport(main, { patientId, sessionId }, current, isCu
   const lastDay = periods.length ? periods[periods.length - 1].lastDay : sessionDay;
   const timeline = await loadTimeline(patientId, base.firstDay || addDays(sessionDay, -1), lastDay > sessionDay ? lastDay : sessionDay);
   const medicine = medicineSessions(timeline.sessions, tz).find((m) => m.id === sessionId);
+  const symptoms = await loadSymptoms(patientId, sessionDay, lastDay > sessionDay ? lastDay : sessionDay);
   if (!isCurrent()) return;
   const name = patient.display_name || patient.pseudonym;
   const notes = periods.map((p) => ({
@@ -54,6 +56,7 @@ export async function renderReport(main, { patientId, sessionId }, current, isCu
       model ? h("p", { class: "small", id: "report-model", text: `Model: ${model.method}; ${model.nObs} days, day-to-day autocorrelation ${fmt(model.rho)}, SD ${fmt(model.sd)}, trend ${fmt(model.trendPerDay * 28, 2)} ln ms per 4 weeks.` }) : null,
       h("p", { class: "small", text: "A period under way or not begun gets no number. \"Cannot tell yet\" means too few valid days; "
         + "\"no change shown\" means the days could not show a change smaller than the stated smallest visible change (80 % power)." }),
+      symptomReportSection(symptoms.change.find((c) => c.session_id === sessionId), symptoms.instruments, tz),
       h("h2", { text: "Journal notes in these periods" }),
       notes.map(({ period, entries }) => h("section", { class: "report-period" },
         h("h3", { text: period.nPossible ? `${period.label} (${formatDayRange(period.firstDay, period.lastDay)})` : `${period.label} (no days: the next medicine session came first)` }),

@@ -10,6 +10,7 @@ import {
   normalizeIntegration, poorDays,
 } from "../model.js";
 import { formatDayRange } from "../dates.js";
+import { loadSymptoms, symptomCardSection, symptomPanel } from "../symptoms.js";
 import { patientHeader } from "./patient_tabs.js";
 import { loadTimeline } from "./patients.js";
 
@@ -101,7 +102,7 @@ export function familyText(integration) {
 }
 
 /** A per-session card: each period's state, days and quality, and the change against baseline. */
-export function sessionCard(patientId, medicine, integration, tz, { reportLink = true, familyNote = true } = {}) {
+export function sessionCard(patientId, medicine, integration, tz, { reportLink = true, familyNote = true, symptoms = null } = {}) {
   const base = integration.baseline;
   const caveats = integration.periods.filter((p) => p.quality.caveat);
   return h("article", { class: "card session-card", dataset: { sessionId: medicine.id } },
@@ -116,6 +117,7 @@ export function sessionCard(patientId, medicine, integration, tz, { reportLink =
       h("caption", { class: "visually-hidden", text: "Change of ln RMSSD against baseline, per period" }),
       h("thead", {}, h("tr", {}, ["Period", "Days and quality", "Δ ln RMSSD", "Verdict"].map((t) => h("th", { scope: "col", text: t })))),
       h("tbody", {}, integration.periods.map(periodRow)))),
+    symptoms,
     familyNote ? h("p", { class: "muted small family-note", text: familyText(integration) }) : null,
     reportLink ? h("p", {}, h("a", { href: `#/patients/${patientId}/sessions/${medicine.id}/report`, class: "report-link", text: "Printable session report" })) : null);
 }
@@ -198,8 +200,13 @@ export async function buildTimeline(patient, { simplified = false, isCurrent = (
   section.append(
     h("h2", { text: "Daily regulation (ln RMSSD)" }),
     trend, legendNote(timeline), poorDaysNote(days, patientBase), pinPanel);
+  // questionnaires beside physiology (therapist's view): the symptom panel on the same days
+  const symptoms = simplified ? null : await loadSymptoms(patient.id, firstDay, today);
+  if (!isCurrent()) return null;
   if (!simplified) {
     section.append(h("h2", { text: "Resting heart rate and stress index" }), dailyVitalsChart(days));
+    section.append(symptomPanel({ days, responses: symptoms.responses, journal: timeline.journal,
+      instruments: symptoms.instruments, medicine, tz }));
   }
   const withData = days.filter((d) => !d.missing);
   section.append(details("Numbers for these charts (table)", dataTable(
@@ -228,7 +235,8 @@ export async function buildTimeline(patient, { simplified = false, isCurrent = (
   for (const { m, integration, error } of results) {
     cards.append(error
       ? h("article", { class: "card session-card" }, h("h3", { text: `Medicine session ${formatDateTime(m.startedAt, tz)}` }), h("p", { class: "notice-error", text: error }))
-      : sessionCard(patient.id, m, integration, tz, { reportLink: true }));
+      : sessionCard(patient.id, m, integration, tz, { reportLink: true,
+        symptoms: symptoms ? symptomCardSection(symptoms.change.find((c) => c.session_id === m.id), symptoms.instruments, tz) : null }));
   }
 
   const sessionsSorted = [...timeline.sessions].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
