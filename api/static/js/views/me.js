@@ -4,6 +4,7 @@
 import { h, mount } from "../dom.js";
 import { ownPatient } from "./own_patient.js";
 import { readingsSection } from "./me_readings.js";
+import { sessionsSection } from "./me_sessions.js";
 import { journalSection, renderJournalEdit } from "./me_journal.js";
 import { strapSection } from "./me_strap.js";
 import { consentSection } from "./me_consent.js";
@@ -21,6 +22,7 @@ export { renderJournalEdit };
 export const PATIENT_SECTIONS = [
   questionnairesSection,
   readingsSection,
+  sessionsSection,
   journalSection,
   strapSection,
   remindersSection,

@@ -4,6 +4,7 @@
 import { get } from "../api.js";
 import { dataTable, fmt, h, mount } from "../dom.js";
 import { addDays, formatDateTime, journalBetween, localDay, medicineSessions } from "../model.js";
+import { formatDate, formatDayRange } from "../dates.js";
 import { loadTimeline } from "./patients.js";
 import { loadSymptoms, symptomReportSection } from "../symptoms.js";
 import { baselineText, familyText, loadIntegration, sessionCard } from "./timeline.js";
@@ -40,7 +41,7 @@ export async function renderReport(main, { patientId, sessionId }, current, isCu
     h("article", { class: "report", id: "session-report" },
       h("header", {},
         h("h1", { text: `Session report: ${name}` }),
-        h("p", { text: `Pseudonym ${patient.pseudonym || "–"} · time zone ${tz} · judged on ${integration.today || "–"} · printed ${formatDateTime(Date.now(), tz)}` })),
+        h("p", { text: `Pseudonym ${patient.pseudonym || "–"} · time zone ${tz} · judged on ${integration.today ? formatDate(integration.today) : "–"} · printed ${formatDateTime(Date.now(), tz)}` })),
       h("h2", { text: "Session" }),
       h("p", { text: `${raw.kind === "medicine" ? "Medicine session" : raw.kind} on ${formatDateTime(raw.started_at, tz)}${raw.note ? `: ${raw.note}` : ""}` }),
       medicine && medicine.integration ? h("p", { text: `Integration appointment: ${formatDateTime(medicine.integration.startedAt, tz)}` })
@@ -58,7 +59,7 @@ export async function renderReport(main, { patientId, sessionId }, current, isCu
       symptomReportSection(symptoms.change.find((c) => c.session_id === sessionId), symptoms.instruments, tz),
       h("h2", { text: "Journal notes in these periods" }),
       notes.map(({ period, entries }) => h("section", { class: "report-period" },
-        h("h3", { text: period.nPossible ? `${period.label} (${period.firstDay} to ${period.lastDay})` : `${period.label} (no days: the next medicine session came first)` }),
+        h("h3", { text: period.nPossible ? `${period.label} (${formatDayRange(period.firstDay, period.lastDay)})` : `${period.label} (no days: the next medicine session came first)` }),
         !period.nPossible ? null : entries.length
           ? dataTable(`Notes, ${period.label}`, ["When", "Text", "Tags", "Mood", "Body"],
             entries.map((j) => [formatDateTime(j.at, tz), j.text, j.tags.join(", "), j.mood ?? "–", j.body ?? "–"]))

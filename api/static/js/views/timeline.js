@@ -9,6 +9,7 @@ import {
   INTEGRATION_WITHIN_DAYS, addDays, fillDays, formatDateTime, formatDay, localDay, medicineSessions,
   normalizeIntegration, poorDays,
 } from "../model.js";
+import { formatDayRange } from "../dates.js";
 import { loadSymptoms, symptomCardSection, symptomPanel } from "../symptoms.js";
 import { patientHeader } from "./patient_tabs.js";
 import { loadTimeline } from "./patients.js";
@@ -70,7 +71,7 @@ function periodRow(period) {
   const caveat = q.caveat ? h("div", { class: "caveat", text: `⚠ ${q.caveat}` }) : null;
   const days = h("td", { class: "days" },
     h("div", { text: daysText(period.nDays, period.nPossible, period.neededDays, q.nFair, q.artifactShare) }),
-    period.nPossible ? h("div", { class: "muted small", text: `${period.firstDay} to ${period.lastDay}` }) : null);
+    period.nPossible ? h("div", { class: "muted small", text: formatDayRange(period.firstDay, period.lastDay) }) : null);
   const change = period.state === "verdict"
     ? h("td", { class: "num change" },
       h("span", { class: "diff", text: signed(period.diff) }),
@@ -88,7 +89,7 @@ function periodRow(period) {
 /** "Baseline: 26 of 28 days valid (needs 10) · 3 fair · artifacts 1 % — level 4.02, SD 0.21". */
 export function baselineText(base) {
   if (!base.ok) return `Baseline: cannot tell yet (${base.reason || "no baseline"})`;
-  return `Baseline ${base.firstDay} to ${base.lastDay}: ${daysText(base.nDays, base.nPossible, base.neededDays, base.nFair, base.artifactShare)}`
+  return `Baseline ${formatDayRange(base.firstDay, base.lastDay)}: ${daysText(base.nDays, base.nPossible, base.neededDays, base.nFair, base.artifactShare)}`
     + ` — level ${fmt(base.mean)} ± ${fmt(base.sd)} (day-to-day SD)${base.provisional ? ", still growing" : ""}`;
 }
 
@@ -131,7 +132,7 @@ function legendNote(timeline) {
       h("span", { class: "point-key point-other", "aria-hidden": "true", text: "◌" }), " not counted (today, or measured another way)",
       ". Poor-signal days are left out and listed below. Red line: 7-day mean of the days that count."),
     h("p", { id: "band-definition", text: band.ok
-      ? `Green band: ${band.definition}. Baseline ${band.firstDay} to ${band.lastDay}, ${band.nDays} of ${band.nPossible} days valid.`
+      ? `Green band: ${band.definition}. Baseline ${formatDayRange(band.firstDay, band.lastDay)}, ${band.nDays} of ${band.nPossible} days valid.`
       : `No band yet: ${band.reason || "no baseline"}.` }),
     h("p", { text: "Orange shading: days 1–14 after a medicine session (lighter to day 28). Empty stretches are days without wear. "
       + "✎ pins: journal entries (hover, focus or tap). Click a day to see its 5-minute windows." }));
@@ -209,10 +210,10 @@ export async function buildTimeline(patient, { simplified = false, isCurrent = (
   }
   const withData = days.filter((d) => !d.missing);
   section.append(details("Numbers for these charts (table)", dataTable(
-    `Daily values, ${firstDay} to ${today} (${tz})`,
+    `Daily values, ${formatDayRange(firstDay, today)} (${tz})`,
     ["Day", "Quality", "Counts", "ln RMSSD", "7-day mean (days)", "Band", "Resting HR", "Stress index", "Wear (h)", "Source"],
     withData.map((d) => [
-      h("a", { href: `${patientBase}/day/${d.day}`, text: d.day }),
+      h("a", { href: `${patientBase}/day/${d.day}`, text: formatDay(d.day) }),
       h("span", { class: `grade grade-${d.grade}`, text: [d.grade, ...d.qualityNotes].join(": ") }),
       countsText(d),
       fmt(d.lnRmssd),
