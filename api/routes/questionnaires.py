@@ -1,8 +1,8 @@
 """Questionnaires: ``GET /v1/instruments``; a patient's responses, due list, protocol and symptom
 change per medicine session under ``/v1/patients/{patient_id}``.
 
-Scoring and schedules are ``api.instruments``'s; a response that meets a risk rule raises a safety
-alert here, in the same transaction, with its e-mail notices queued (``api.mail.outbox``).
+Scoring, storing (with the safety alert and its queued e-mails, in one transaction) and schedules are
+``api.instruments``'s; this router checks who may do what, dates clinic entries and audits.
 """
 
 from __future__ import annotations
