@@ -89,39 +89,31 @@ def _baseline_points(
     if protocol.baseline is None:
         return []
     window = timedelta(days=protocol.baseline.window_days)
-    points = []
-    for instrument in protocol.baseline_instruments():
-        if medicine:
-            first = medicine[0].started_at
-            points.append(
-                ScheduledPoint(
-                    instrument=instrument,
-                    key="baseline",
-                    kind="baseline",
-                    label="baseline",
-                    session_id=medicine[0].id,
-                    opens_at=first - window,
-                    due_by=first - timedelta(days=1),
-                    closes_at=first,
-                    reason=f"baseline, before the first medicine session on {_long_date(_local_day(first, zone))}",
-                    prefers_latest=True,
-                )
-            )
-        else:
-            points.append(
-                ScheduledPoint(
-                    instrument=instrument,
-                    key="baseline",
-                    kind="baseline",
-                    label="baseline",
-                    session_id=None,
-                    opens_at=max(created_at, now - window),
-                    due_by=None,
-                    closes_at=None,
-                    reason="baseline, before the first medicine session (none recorded yet)",
-                    prefers_latest=True,
-                )
-            )
+    if medicine:
+        first = medicine[0].started_at
+        session_id: uuid.UUID | str | None = medicine[0].id
+        opens, due_by, closes = first - window, first - timedelta(days=1), first
+        reason = (
+            f"baseline, before the first medicine session on {_long_date(_local_day(first, zone))}"
+        )
+    else:  # a rolling window until a session is recorded
+        session_id, opens, due_by, closes = None, max(created_at, now - window), None, None
+        reason = "baseline, before the first medicine session (none recorded yet)"
+    points = [
+        ScheduledPoint(
+            instrument=instrument,
+            key="baseline",
+            kind="baseline",
+            label="baseline",
+            session_id=session_id,
+            opens_at=opens,
+            due_by=due_by,
+            closes_at=closes,
+            reason=reason,
+            prefers_latest=True,
+        )
+        for instrument in protocol.baseline_instruments()
+    ]
     return points
 
 

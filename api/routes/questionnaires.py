@@ -1,8 +1,8 @@
 """Questionnaires: ``GET /v1/instruments``; a patient's responses, due list, protocol and symptom
 change per medicine session under ``/v1/patients/{patient_id}``.
 
-Scoring and schedules are ``api.instruments``'s; a response that meets a risk rule raises a safety
-alert here, in the same transaction, with its e-mail notices queued (``api.mail.outbox``).
+Scoring, storing (with the safety alert and its queued e-mails, in one transaction) and schedules are
+``api.instruments``'s; this router checks who may do what, dates clinic entries and audits.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from api.instruments.store import (
     PatientProtocol,
     effective_protocol,
     load_schedule,
+    load_schedules,
     record_response,
 )
 from api.routes.fields import Time
@@ -635,10 +636,9 @@ async def patient_flags(
 ) -> dict[uuid.UUID, dict[str, int]]:
     """Per patient: open safety alerts and questionnaires due and overdue now (for ``GET /v1/patients``)."""
     alerts = await open_alert_counts(conn, patient_ids)
-    now = datetime.now(UTC)
+    schedules = await load_schedules(conn, catalog, patient_ids, datetime.now(UTC))
     flags: dict[uuid.UUID, dict[str, int]] = {}
-    for pid in patient_ids:
-        sched = await load_schedule(conn, catalog, pid, now)
+    for pid, sched in schedules.items():
         states = [p.state for p in sched.points]
         flags[pid] = {
             "open_safety_alerts": alerts.get(pid, 0),

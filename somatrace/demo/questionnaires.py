@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 
 from api.db.queries import q
 from api.instruments.definition import Instrument
-from api.instruments.loader import Catalog
+from api.instruments.loader import Catalog, load_catalog
 from api.instruments.schedules import ScheduledPoint, SessionRef, schedule
 from api.instruments.store import record_response
 from somatrace.demo.accounts import DemoPatient
@@ -186,3 +186,46 @@ async def seed_questionnaires(
                 if recorded.alert_id is not None:
                     alerts.append(recorded.alert_id)
     return SeededQuestionnaires(len(planned), alerts)
+
+
+class _Record(Protocol):
+    """What the demo's per-patient step receives (``somatrace.demo.steps.PatientRecord``)."""
+
+    api: Any
+    spec: DemoPatient
+    sim: SimulatedPatient
+    patient_id: uuid.UUID
+    therapist_token: str
+    now: datetime
+    created: dict[str, int]
+    conninfo: str
+
+
+#: What the demo therapist wrote when acknowledging the older alert.
+ACK_NOTE: Final[str] = (
+    "Called Robin the same afternoon: safe, no plan or intent; reviewed the safety plan together "
+    "and moved the integration appointment forward."
+)
+
+
+async def answer_questionnaires(record: _Record) -> None:
+    """Demo step: the patient's past answers (stored as theirs), and the therapist's acknowledgement of
+    every safety alert but the newest, which stays open on the list for the visitor to see."""
+    seeded = await seed_questionnaires(
+        record.conninfo,
+        load_catalog(),
+        patient_id=record.patient_id,
+        spec=record.spec,
+        sim=record.sim,
+        now=record.now,
+    )
+    for alert_id in seeded.alerts[:-1]:
+        await record.api.call(
+            "POST",
+            f"/v1/patients/{record.patient_id}/safety-alerts/{alert_id}/acknowledge",
+            record.therapist_token,
+            {"note": ACK_NOTE},
+        )
+    record.created["questionnaires"] = seeded.responses
+    if seeded.alerts:
+        record.created["safety_alerts"] = len(seeded.alerts)

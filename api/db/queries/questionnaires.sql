@@ -65,3 +65,20 @@ ORDER BY r.at, r.id
 
 -- name: q_patient_login
 SELECT id FROM users WHERE patient_id = %(patient_id)s
+
+-- name: q_schedule_patients_many
+SELECT p.id AS patient_id, p.timezone, p.created_at, qp.template, qp.protocol, qp.updated_at
+FROM patients p
+LEFT JOIN questionnaire_protocols qp ON qp.patient_id = p.id
+WHERE p.id = ANY (%(patient_ids)s::uuid[])
+
+-- name: q_schedule_sessions_many
+SELECT patient_id, id, kind, started_at FROM sessions
+WHERE patient_id = ANY (%(patient_ids)s::uuid[])
+ORDER BY patient_id, started_at, id
+
+-- name: q_response_refs_many
+SELECT patient_id, id, instrument, at, total, severity
+FROM questionnaire_responses
+WHERE patient_id = ANY (%(patient_ids)s::uuid[])
+ORDER BY patient_id, at, id

@@ -7,6 +7,7 @@ import email
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,21 @@ class World:
     def patient_id(self) -> uuid.UUID:
         assert self.patient.patient_id is not None
         return self.patient.patient_id
+
+    async def medicine_session(self, started: datetime) -> str:
+        """The therapist records a ketamine session for the patient; returns its id."""
+        r = await self.api.client.post(
+            f"/v1/patients/{self.patient_id}/sessions",
+            json={
+                "kind": "medicine",
+                "medicine": "ketamine",
+                "route": "im",
+                "started_at": started.isoformat(),
+            },
+            headers=self.therapist.headers,
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
 
     async def answer(
         self, who: Account, instrument: str, answers: list[Any], **more: Any

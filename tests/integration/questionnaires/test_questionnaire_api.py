@@ -164,18 +164,7 @@ async def test_due_list_follows_the_medicine_session(world: World) -> None:
         ("pcl5", "due"),
     }
     assert all("none recorded yet" in d["reason"] for d in r.json())
-    r = await world.api.client.post(
-        f"{base}/sessions",
-        json={
-            "kind": "medicine",
-            "medicine": "ketamine",
-            "route": "im",
-            "started_at": started.isoformat(),
-        },
-        headers=world.therapist.headers,
-    )
-    assert r.status_code == 201, r.text
-    session_id = r.json()["id"]
+    session_id = await world.medicine_session(started)
     due = (
         await world.api.client.get(f"{base}/questionnaires/due", headers=world.patient.headers)
     ).json()
@@ -256,17 +245,7 @@ async def test_change_shows_response_and_remission_per_session(world: World) -> 
     now = datetime.now(UTC)
     session = now - timedelta(days=8)
     base = f"/v1/patients/{world.patient_id}"
-    r = await world.api.client.post(
-        f"{base}/sessions",
-        json={
-            "kind": "medicine",
-            "medicine": "ketamine",
-            "route": "im",
-            "started_at": session.isoformat(),
-        },
-        headers=world.therapist.headers,
-    )
-    session_id = r.json()["id"]
+    session_id = await world.medicine_session(session)
     r = await world.answer(
         world.therapist,
         "phq9",

@@ -31,17 +31,7 @@ async def consenting_world(world: World) -> dict[str, Any]:
         headers=world.patient.headers,
     )
     assert r.status_code == 200
-    r = await api.client.post(
-        f"/v1/patients/{world.patient_id}/sessions",
-        json={
-            "kind": "medicine",
-            "medicine": "ketamine",
-            "route": "iv",
-            "started_at": (datetime.now(UTC) - timedelta(days=5)).isoformat(),
-        },
-        headers=world.therapist.headers,
-    )
-    assert r.status_code == 201, r.text
+    await world.medicine_session(datetime.now(UTC) - timedelta(days=5))
     ids = []
     for instrument, answers in (
         ("phq9", [2, 2, 1, 1, 1, 1, 1, 1, 1]),
