@@ -64,6 +64,15 @@ def analyze(
     output_format: OutputFormat = typer.Option(OutputFormat.csv, "--format", help="Output format."),
     out: Path | None = typer.Option(None, "--out", help="Write here instead of standard output."),
     no_clean: bool = typer.Option(False, "--no-clean", help="Skip artifact correction."),
+    resolution_ms: float | None = typer.Option(
+        None,
+        "--resolution-ms",
+        help=(
+            "Time resolution of the RR values in ms (0.9765625 for a chest strap, 7.8125 for a "
+            "128 Hz file); detected from the values when omitted. Sets the artifact-correction "
+            "threshold floor; 0 turns it off."
+        ),
+    ),
     ecg: Path | None = typer.Option(
         None,
         "--ecg",
@@ -83,6 +92,8 @@ def analyze(
         raise AnalyzeUsageError("--format parquet needs --out PATH (binary output)")
     if not (math.isfinite(window) and window > 0):
         raise AnalyzeUsageError(f"--window must be a positive number of seconds, got {window}")
+    if resolution_ms is not None and not (math.isfinite(resolution_ms) and resolution_ms >= 0):
+        raise AnalyzeUsageError(f"--resolution-ms must be a number of ms >= 0, got {resolution_ms}")
     from analysis.windows import compute_windows, compute_windows_timed
 
     show = sys.stderr.isatty() if progress is None else progress
@@ -92,11 +103,22 @@ def analyze(
         if ecg is not None:
             beat_t_s, rr_ms = _read_ecg(ecg)
             frame = compute_windows_timed(
-                beat_t_s, rr_ms, window, clean=not no_clean, progress=bar.step
+                beat_t_s,
+                rr_ms,
+                window,
+                clean=not no_clean,
+                progress=bar.step,
+                resolution_ms=resolution_ms,
             )
         elif file is not None:
             series = parse_rr_text(_read_text(file))
-            frame = compute_windows(series.rr_ms, window, clean=not no_clean, progress=bar.step)
+            frame = compute_windows(
+                series.rr_ms,
+                window,
+                clean=not no_clean,
+                progress=bar.step,
+                resolution_ms=resolution_ms,
+            )
         bar.step("write")
         _write(frame, output_format, out)
         bar.finish()

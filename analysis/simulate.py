@@ -61,12 +61,20 @@ from analysis.errors import AnalysisError
 __all__ = [
     "SimState",
     "SimulationError",
+    "beats_from_tachogram",
     "check_rate",
+    "round_beat_times",
+    "simulate_ecgsyn_beats",
     "simulate_rr",
     "simulate_segment_rr",
+    "simulate_strap_recording",
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Resolution of the RR field of the Bluetooth Heart Rate Measurement, ticks per second (the
+#: wire contract's ``RR_TICKS_PER_S``; analysis does not import the wire package).
+STRAP_TICKS_PER_S = 1024
 
 # Physiological clipping of simulated intervals (ms): 30–200 bpm.
 SIM_RR_MIN_MS = 300.0
@@ -403,3 +411,212 @@ def simulate_rr(
         missed_rate=missed_rate,
         extra_rate=0.0,
     )
+
+
+def simulate_strap_recording(
+    duration_s: float,
+    *,
+    seed: int,
+    mean_hr_bpm: float = 64.0,
+    ln_rmssd: float = 3.6,
+    start_hour_local: float = 8.0,
+    ectopic_rate: float = 0.003,
+    missed_rate: float = 0.002,
+    extra_rate: float = 0.001,
+    dropouts_per_hour: float = 2.0,
+    dropout_s: tuple[float, float] = (2.0, 120.0),
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """A long chest-strap recording as the server stores it: 1/1024 s RR, gaps and artefacts.
+
+    The circadian/sleep model of :func:`simulate_rr` starting at ``start_hour_local``, with ectopic,
+    missed and extra (split) beats; every interval is rounded to the Bluetooth Heart Rate
+    Measurement's 1/1024 s; beat times are the cumulative sum of the rounded intervals; then
+    contact losses remove all beats of randomly placed stretches (a Poisson number with
+    ``dropouts_per_hour`` per hour, each uniformly ``dropout_s`` long), leaving real gaps.
+
+    Parameters
+    ----------
+    duration_s:
+        Length, s (at most 40 days).
+    seed:
+        Seed of the random generator.
+    mean_hr_bpm, ln_rmssd:
+        Resting awake heart rate (bpm) and ln RMSSD (ln ms), as :func:`simulate_rr`.
+    start_hour_local:
+        Local clock hour at the start (0-24).
+    ectopic_rate, missed_rate, extra_rate:
+        Probabilities per beat of each artefact (0-0.5).
+    dropouts_per_hour:
+        Mean number of contact losses per hour (>= 0).
+    dropout_s:
+        Shortest and longest contact loss, s.
+
+    Returns
+    -------
+    (beat_t_s, rr_ms)
+        End time of each kept interval (s from the start) and the interval (ms, a multiple of
+        1000/1024).
+
+    Raises
+    ------
+    SimulationError
+        On a parameter outside its range.
+    """
+    if not np.isfinite(duration_s) or not 0.0 < duration_s <= 40 * 86400:
+        raise SimulationError(
+            f"duration_s must be in (0, 40 days], got {duration_s}", parameter="duration_s"
+        )
+    for name, rate in (
+        ("ectopic_rate", ectopic_rate),
+        ("missed_rate", missed_rate),
+        ("extra_rate", extra_rate),
+    ):
+        check_rate(name, rate)
+    if not (np.isfinite(dropouts_per_hour) and dropouts_per_hour >= 0):
+        raise SimulationError(
+            f"dropouts_per_hour must be >= 0, got {dropouts_per_hour}",
+            parameter="dropouts_per_hour",
+        )
+    lo, hi = dropout_s
+    if not 0.0 < lo <= hi:
+        raise SimulationError(
+            f"dropout_s must satisfy 0 < lo <= hi, got {dropout_s}", parameter="dropout_s"
+        )
+    if not 0.0 <= start_hour_local <= 24.0:
+        raise SimulationError(
+            f"start_hour_local must be in [0, 24], got {start_hour_local}",
+            parameter="start_hour_local",
+        )
+    rng = np.random.default_rng(seed)
+    rr = simulate_segment_rr(
+        float(duration_s),
+        rng,
+        state="circadian",
+        start_hour_local=float(start_hour_local),
+        mean_hr_bpm=mean_hr_bpm,
+        ln_rmssd=ln_rmssd,
+        resp_rate_hz=0.25,
+        lf_hz=0.1,
+        ectopic_rate=ectopic_rate,
+        missed_rate=missed_rate,
+        extra_rate=extra_rate,
+    )
+    ticks = np.maximum(np.round(rr * STRAP_TICKS_PER_S / 1000.0), 1.0)
+    rr_ms: NDArray[np.float64] = ticks * (1000.0 / STRAP_TICKS_PER_S)
+    t = np.cumsum(rr_ms) / 1000.0
+    keep = np.ones(t.size, dtype=bool)
+    n_drop = int(rng.poisson(dropouts_per_hour * duration_s / 3600.0))
+    for start, length in zip(
+        rng.uniform(0.0, float(duration_s), n_drop).tolist(),
+        rng.uniform(lo, hi, n_drop).tolist(),
+        strict=True,
+    ):
+        keep[(t >= start) & (t < start + length)] = False
+    return t[keep], rr_ms[keep]
+
+
+def beats_from_tachogram(rr_s: NDArray[np.float64], rate_hz: float = 1.0) -> NDArray[np.float64]:
+    """Beat times (s) of an RR tachogram sampled at ``rate_hz``, as ECGSYN places its beats.
+
+    Each beat follows the previous one by the tachogram's value at the previous beat's time
+    (``t[k+1] = t[k] + rr(t[k])``, sample-and-hold), starting at 0, until the tachogram ends.
+    Used with neurokit2's ECGSYN RR process to build long clean recordings.
+
+    Raises
+    ------
+    SimulationError
+        Tachogram values not all positive and finite, or a rate that is not positive.
+
+    References
+    ----------
+    McSharry et al. (2003) IEEE Trans Biomed Eng 50:289 (ECGSYN); neurokit2 ``ecg_simulate``.
+    """
+    rr = np.asarray(rr_s, dtype=np.float64)
+    if rr.ndim != 1 or rr.size == 0 or not np.all(np.isfinite(rr) & (rr > 0)):
+        raise SimulationError(
+            "rr_s must be a non-empty series of positive seconds", parameter="rr_s"
+        )
+    if not (np.isfinite(rate_hz) and rate_hz > 0):
+        raise SimulationError(f"rate_hz must be positive, got {rate_hz}", parameter="rate_hz")
+    end = rr.size / rate_hz
+    beats = [0.0]
+    t = 0.0
+    while True:
+        t += float(rr[min(int(t * rate_hz), rr.size - 1)])
+        if t >= end:
+            break
+        beats.append(t)
+    return np.asarray(beats, dtype=np.float64)
+
+
+def round_beat_times(
+    beat_t_s: NDArray[np.float64], step_s: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Beat times rounded to a sampling step and the RR intervals between them.
+
+    A recording sampled at ``1 / step_s`` (an ECG at 128 Hz: ``step_s = 1/128``) knows each beat to
+    the nearest sample; its RR intervals are differences of rounded times.
+
+    Returns
+    -------
+    (beat_t_s, rr_ms)
+        Rounded end time of every interval after the first beat (s) and the intervals (ms).
+
+    Raises
+    ------
+    SimulationError
+        A step that is not positive.
+    """
+    if not (np.isfinite(step_s) and step_s > 0):
+        raise SimulationError(f"step_s must be positive, got {step_s}", parameter="step_s")
+    rounded = np.round(np.asarray(beat_t_s, dtype=np.float64) / step_s) * step_s
+    rr_ms: NDArray[np.float64] = np.diff(rounded) * 1000.0
+    return rounded[1:], rr_ms
+
+
+def simulate_ecgsyn_beats(hours: float, *, seed: int) -> NDArray[np.float64]:
+    """Beat times (s) of a clean recording from neurokit2's ECGSYN RR process, an hour at a time.
+
+    Each hour draws its own mean heart rate and variability (awake 62-80 bpm with 1-3 bpm SD and
+    LF/HF 1.5; the last third of the hours asleep, 52-60 bpm, 2-4 bpm SD, LF/HF 0.7), so a long
+    recording is not stationary; there are no artefacts. An independent reference for artifact
+    correction: neurokit2's RR model, not this module's.
+
+    Parameters
+    ----------
+    hours:
+        Length, h (0-960).
+    seed:
+        Seed of the random generator.
+
+    Raises
+    ------
+    SimulationError
+        ``hours`` out of range.
+
+    References
+    ----------
+    McSharry et al. (2003) IEEE Trans Biomed Eng 50:289; neurokit2 0.2.13
+    ``ecg_simulate._ecg_simulate_rrprocess`` (the RR process behind ``ecg_simulate(method="ecgsyn")``).
+    """
+    from neurokit2.ecg.ecg_simulate import _ecg_simulate_rrprocess
+
+    if not (np.isfinite(hours) and 0.0 < hours <= 960.0):
+        raise SimulationError(f"hours must be in (0, 960], got {hours}", parameter="hours")
+    rng = np.random.default_rng(seed)
+    n_hours = int(np.ceil(hours))
+    parts = []
+    for hour in range(n_hours):
+        night = hour >= 2 * n_hours // 3
+        parts.append(
+            _ecg_simulate_rrprocess(
+                lfhfratio=0.7 if night else 1.5,
+                hrmean=rng.uniform(52, 60) if night else rng.uniform(62, 80),
+                hrstd=rng.uniform(2.0, 4.0) if night else rng.uniform(1.0, 3.0),
+                sfrr=1,
+                n=3600,
+                rng=rng,
+            )
+        )
+    tachogram = np.concatenate(parts)[: int(hours * 3600)]
+    return beats_from_tachogram(np.asarray(tachogram, dtype=np.float64))

@@ -18,6 +18,7 @@ from api import __version__
 from api import metrics as metrics_routes
 from api.db.pool import RETRY_AFTER_DOWN_S, Database
 from api.errors import SomatraceError, error_body
+from api.instruments.loader import load_catalog
 from api.middleware import install_middleware
 from api.routes import dashboard, health
 from api.routes import data as data_routes
@@ -163,6 +164,8 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    # instrument definitions and protocol templates: a bad file stops start-up, naming file and field
+    app.state.catalog = load_catalog(settings.instruments_dir, settings.questionnaire_template)
     _install_error_handlers(app)
     install_middleware(app, settings)
     app.include_router(health.router)

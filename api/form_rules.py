@@ -643,7 +643,11 @@ def enforce_password(data: Mapping[str, Any], personal: tuple[str, ...] = ()) ->
     message = password_strength_problem(str(data["password"]), personal)
     if message is not None:
         rule = FORMS["password"].fields["password"]
-        raise InvalidInput(f"{rule.label}: {message}", errors=field_error("password", message))
+        raise InvalidInput(
+            f"{rule.label}: {message}",
+            code="weak_password",  # as api.auth.passwords.WeakPassword answers
+            errors=field_error("password", message),
+        )
 
 
 def field_error(name: str, message: str) -> list[dict[str, Any]]:

@@ -140,6 +140,30 @@ class Settings(BaseSettings):
         gt=0,
         description="A job whose worker sent no heartbeat for this long is stalled and retried.",
     )
+    # --- questionnaires and e-mail (issue 12) ---
+    instruments_dir: Path | None = Field(
+        default=None,
+        description="Folder of the clinic's own instrument definition files (and protocols/ templates).",
+    )
+    questionnaire_template: str | None = Field(
+        default=None, description="Protocol template new patients get; default: standard."
+    )
+    crisis_message: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="What a patient sees at once when an answer raises a safety alert; "
+        "default: contact local emergency services now.",
+    )
+    public_url: str | None = Field(
+        default=None, description="Address patients and therapists open, for links in e-mails."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset: no e-mail.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str | None = Field(default=None, description="From address of Somatrace's e-mails.")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(default=True, description="Upgrade the connection with STARTTLS.")
+    smtp_timeout_s: float = Field(default=20.0, gt=0, le=300)
 
     @field_validator("database_url")
     @classmethod
@@ -160,6 +184,20 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"not an address or network: {exc}") from None
         return items
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// for local use)")
+        return value.rstrip("/")
+
+    @field_validator("smtp_host", "smtp_from", "smtp_username", "crisis_message")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return None if value is None or value.strip() == "" else value.strip()
 
     @property
     def embedded(self) -> bool:

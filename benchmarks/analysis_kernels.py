@@ -1,10 +1,13 @@
 """Speed and exactness of the batched LF/HF, DFA α1 and SampEn kernels against per-window neurokit2.
 
-Usage: ``python benchmarks/analysis_kernels.py [--repeat 5] [--skip-ecg]``. Builds two 24 h
-recordings (the real 60-min pyhrv NN series tiled 24 times, and ``analysis.simulate`` with a
-day/night profile), splits them into 300 s windows, and prints seconds per 24 h day for each
+Usage: ``python benchmarks/analysis_kernels.py [--repeat 5] [--skip-ecg] [--skip-scaling]``. Builds
+two 24 h recordings (the real 60-min pyhrv NN series tiled 24 times, and ``analysis.simulate`` with
+a day/night profile), splits them into 300 s windows, and prints seconds per 24 h day for each
 kernel and for the per-window neurokit2 calls computing the same marker, their ratio and the
-largest relative difference. Also prints the ECG→RR agreement on the Polar H10 recording.
+largest relative difference. Then the scaling of sample entropy with the window length (one
+window of 300 to 30,000 beats: the grid kernel below ``SAMPEN_BITSET_MIN_TEMPLATES`` templates,
+bit sets above, against ``nk.entropy_sample``'s k-d tree). Also prints the ECG→RR agreement on the
+Polar H10 recording.
 """
 
 # ruff: noqa: E402 - thread limits and sys.path must be set before NumPy and analysis load.
@@ -34,7 +37,7 @@ from numpy.typing import NDArray
 
 from analysis.ecg import ecg_to_rr
 from analysis.frequency import frequency_markers
-from analysis.nonlinear import dfa_alpha1_batch, sampen_batch
+from analysis.nonlinear import SAMPEN_BITSET_MIN_TEMPLATES, dfa_alpha1_batch, sampen_batch
 from analysis.simulate import simulate_rr
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
@@ -145,6 +148,30 @@ def run_recording(name: str, rr_ms: Array, repeat: int) -> None:
     print(f"SampEn undefined in nk (+-inf/NaN): {undefined} windows; ours NaN there with reason")
 
 
+def run_sampen_scaling(repeat: int) -> None:
+    """Sample entropy of one window of n beats: Somatrace vs nk.entropy_sample, n = 300 .. 30,000."""
+    print(
+        f"\n== SampEn scaling, one window of n beats (integer ms; grid up to "
+        f"{SAMPEN_BITSET_MIN_TEMPLATES} templates, bit sets above)"
+    )
+    print(f"{'n beats':>8} {'ours cpu':>10} {'nk cpu':>10} {'ratio':>7} {'rel diff':>9}")
+    for n in (300, 1000, 3000, 10_000, 30_000):
+        x = np.round(simulate_rr(n * 0.92, seed=n, mean_hr_bpm=66.0))
+        tol = 0.2 * np.std(x, ddof=1)
+        ours_value = float(sampen_batch([x]).values[0])
+        _, ours_cpu = best_of(repeat if n < 10_000 else 2, lambda x=x: sampen_batch([x]))
+        nk_repeat = repeat if n < 10_000 else 1
+        _, nk_cpu = best_of(
+            nk_repeat,
+            lambda x=x, tol=tol: nk.entropy_sample(x, delay=1, dimension=2, tolerance=tol),
+        )
+        ref = float(nk.entropy_sample(x, delay=1, dimension=2, tolerance=tol)[0])
+        print(
+            f"{x.size:>8} {ours_cpu * 1e3:>8.1f}ms {nk_cpu * 1e3:>8.1f}ms {nk_cpu / ours_cpu:>6.1f}x "
+            f"{abs(ours_value - ref) / abs(ref):>9.1e}"
+        )
+
+
 def run_ecg() -> None:
     ecg = np.load(DATA / "polar_h10_ecg130hz.npz")
     stamps = ecg["t_offset_us"].astype(np.float64) / 1e6
@@ -184,12 +211,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5, help="timing repeats (best is shown)")
     parser.add_argument("--skip-ecg", action="store_true")
+    parser.add_argument("--skip-scaling", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     real = np.tile(np.load(DATA / "pyhrv_SampleNNISeriesLong.npy").astype(np.float64), 24)
     run_recording("pyhrv 60-min NN tiled to 24 h (real)", real, args.repeat)
     simulated = simulate_rr(86_400.0, seed=4, mean_hr_bpm=70.0, start_hour_local=8.0)
     run_recording("analysis.simulate 24 h with sleep (uncleaned)", simulated, args.repeat)
+    if not args.skip_scaling:
+        run_sampen_scaling(args.repeat)
     if not args.skip_ecg:
         run_ecg()
 

@@ -1,12 +1,16 @@
 """``somatrace user create``: make an account from the command line (the first admin, typically).
 
-Patients get their login from their therapist through the API, not here.
+It works while ``somatrace serve`` runs: with ``SOMATRACE_DATABASE_URL`` both use that database; with the
+embedded database it connects to the PostgreSQL the server runs in the data dir. Patients get their login
+from their therapist's invitation, not here.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 import psycopg
 import typer
@@ -19,11 +23,13 @@ from api.auth.passwords import (
 )
 from api.commands.db import load_settings
 from api.db import migrate
+from api.db.embedded import running_conninfo
 from api.db.pool import connect_sync
 from api.db.queries import q
-from api.db.runtime import database
-from api.errors import Conflict, InvalidInput
+from api.db.runtime import check_reachable, database
+from api.errors import Conflict, DataDirLocked, InvalidInput
 from api.routes.fields import EMAIL_PATTERN, MAX_EMAIL_CHARS
+from api.settings import Settings
 
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 
@@ -43,8 +49,8 @@ def validate_role(role: str) -> str:
     """``role`` if this command can create it, else ``InvalidInput`` listing the choices."""
     if role == "patient":
         raise InvalidInput(
-            "--role: patient logins are made by the patient's therapist "
-            "(POST /v1/patients/{id}/account)"
+            "--role: patients get their login from their therapist's invitation "
+            "(the patient's page: Login, straps and consent)"
         )
     if role not in CLI_ROLES:
         raise InvalidInput(f"--role: {role!r} is not one of {', '.join(CLI_ROLES)}")
@@ -61,6 +67,26 @@ def validate_password(password: str, email: str | None = None) -> str:
         raise InvalidInput("the password must not contain NUL characters")
     check_password(password, email=email)
     return password
+
+
+@contextmanager
+def command_database(settings: Settings) -> Iterator[str]:
+    """The database for a short command: like ``api.db.runtime.database``, but when a running server
+    owns the embedded database in the data dir, its PostgreSQL (no second one can start there)."""
+    with ExitStack() as stack:
+        try:
+            conninfo = stack.enter_context(database(settings))
+        except DataDirLocked as locked:
+            running = running_conninfo(settings.data_dir)
+            if running is None:
+                raise DataDirLocked(
+                    f"{locked.message}. Its database is not running yet (it may be starting): try again "
+                    "in a moment, or stop that process and run this command on its own",
+                    data_dir=str(settings.data_dir),
+                ) from None
+            check_reachable(running, setting="SOMATRACE_DATA_DIR (the running server's database)")
+            conninfo = running
+        yield conninfo
 
 
 def read_password(from_stdin: bool) -> str:
@@ -85,7 +111,7 @@ def create(
     chosen_role = validate_role(role)
     password = validate_password(read_password(password_stdin), address)
     settings = load_settings()
-    with database(settings) as conninfo:
+    with command_database(settings) as conninfo:
         migrate.upgrade(conninfo)
         with connect_sync(conninfo) as conn:
             try:

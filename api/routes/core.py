@@ -1,6 +1,6 @@
 """The accounts-and-records routers (auth, users, assignments, patients, devices, sessions, journal,
-audit, forms, invites, links, cohort), included by ``api.app`` in this order; data, ingest and export
-routers are included separately."""
+questionnaires, safety alerts, notifications, mail, audit, forms, invites, links, cohort), included by
+``api.app`` in this order; data, ingest and export routers are included separately."""
 
 from __future__ import annotations
 
@@ -17,7 +17,11 @@ from api.routes import (
     invites,
     journal,
     links,
+    mail,
+    notifications,
     patients,
+    questionnaires,
+    safety,
     sessions,
     users,
 )
@@ -30,6 +34,10 @@ ROUTERS = (
     devices.router,
     sessions.router,
     journal.router,
+    questionnaires.router,
+    safety.router,
+    notifications.router,
+    mail.router,
     audit.router,
     forms.router,
     invites.router,

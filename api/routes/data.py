@@ -88,6 +88,7 @@ class WindowOut(BaseModel):
     dfa_alpha1: float | None
     sampen: float | None
     stress_index: float | None
+    baevsky_si: float | None
     quality: str
     quality_notes: list[str]
 

@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.audit import record
@@ -19,6 +19,7 @@ from api.errors import InvalidInput
 from api.export.selection import ExportFormat, ExportRequest, consented_patients
 from api.export.service import new_stats, stats_detail, stream_export
 from api.routes.fields import Time
+from api.routes.questionnaires import get_catalog
 from api.routes.responses import errors
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def parse_pseudonyms(raw: str | None) -> tuple[str, ...] | None:
     },
 )
 async def export(
+    http_request: Request,
     format: ExportFormat = Query(description="csv | parquet | kubios | fhir | omh"),
     start: Time = Query(description="Start of the period (ISO 8601 with time zone)"),
     end: Time = Query(description="End of the period, exclusive (ISO 8601 with time zone)"),
@@ -115,7 +117,9 @@ async def export(
 
     async def body() -> AsyncIterator[bytes]:
         try:
-            async for data in stream_export(db, request, selected, stats):
+            async for data in stream_export(
+                db, request, selected, stats, get_catalog(http_request)
+            ):
                 yield data
         finally:
             async with db.connection() as conn:

@@ -28,6 +28,7 @@ from api.db.queries import q
 from api.errors import Conflict, NotFound, SomatraceError
 from api.form_rules import enforce, schema_extra
 from api.routes.fields import Email, Password
+from api.routes.questionnaires import get_catalog, patient_flags
 from api.routes.responses import AUTH_ERRORS, PATIENT_ERRORS, errors
 from api.routes.users import User, create_user_row
 
@@ -91,6 +92,9 @@ class Patient(BaseModel):
     invite_state: Literal["open", "accepted", "withdrawn", "expired"] | None = Field(
         default=None, description="State of the latest invitation to a login, if any"
     )
+    open_safety_alerts: int = Field(default=0, description="Safety alerts not yet acknowledged")
+    questionnaires_due: int = Field(default=0, description="Questionnaires due now")
+    questionnaires_overdue: int = Field(default=0, description="Questionnaires overdue now")
 
 
 class AccountCreate(BaseModel):
@@ -174,6 +178,12 @@ async def list_patients(
                 q("patients_list_for_therapist"), {"therapist_id": principal.user_id}
             )
             patients = [Patient.model_validate(r) for r in await cur.fetchall()]
+        # questionnaire flags; patients with open safety alerts come first
+        flags = await patient_flags(conn, get_catalog(request), [p.id for p in patients])
+        patients = sorted(
+            (p.model_copy(update=flags.get(p.id, {})) for p in patients),
+            key=lambda p: -p.open_safety_alerts,
+        )
         if patients:
             await conn.execute(
                 q("patients_audit_reads"),
@@ -194,7 +204,9 @@ async def get_patient(
 ) -> Patient:
     """One patient (their therapist or the patient)."""
     async with get_db(request).connection() as conn:
-        return await _get_patient(conn, patient_id)
+        patient = await _get_patient(conn, patient_id)
+        flags = await patient_flags(conn, get_catalog(request), [patient_id])
+    return patient.model_copy(update=flags.get(patient_id, {}))
 
 
 @router.patch("/{patient_id}", response_model=Patient, responses=errors(*PATIENT_ERRORS))

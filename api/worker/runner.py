@@ -27,7 +27,9 @@ from psycopg.rows import dict_row
 
 from api.db.queries import q
 from api.errors import DatabaseUnavailable
-from api.settings import Settings
+from api.mail.outbox import MAIL_QUEUE
+from api.mail.tasks import register_mail_tasks
+from api.settings import Settings, get_settings
 from api.worker.queue import QUEUE, TASK_NAME, defer_pending_sync
 from api.worker.recompute import RecomputeReport, recompute_patient
 
@@ -62,16 +64,20 @@ def check_interval_s(stalled_after_s: float) -> int:
 async def recover_stalled(
     app: procrastinate.App, *, stalled_after_s: float = STALLED_AFTER_S
 ) -> list[int]:
-    """Put the analysis jobs of dead workers back in the queue; returns their ids.
+    """Put the analysis and mail jobs of dead workers back in their queues; returns their ids.
 
     A stalled job is retried unless a follow-up job of the same patient already waits (then the
     stalled one is ended as failed: the follow-up reads the same dirty range). Either way the
     patient's lock is released.
     """
     recovered: list[int] = []
-    stalled = await app.job_manager.get_stalled_jobs(
-        queue=QUEUE, seconds_since_heartbeat=stalled_after_s
-    )
+    stalled = [
+        job
+        for queue in (QUEUE, MAIL_QUEUE)
+        for job in await app.job_manager.get_stalled_jobs(
+            queue=queue, seconds_since_heartbeat=stalled_after_s
+        )
+    ]
     for job in stalled:
         assert job.id is not None
         try:
@@ -87,9 +93,13 @@ async def recover_stalled(
 
 
 def build_app(
-    conninfo: str, *, stalled_after_s: float = STALLED_AFTER_S, pool_max: int = 4
+    conninfo: str,
+    *,
+    stalled_after_s: float = STALLED_AFTER_S,
+    pool_max: int = 4,
+    settings: Settings | None = None,
 ) -> procrastinate.App:
-    """The procrastinate app on ``conninfo`` with the recompute and maintenance tasks."""
+    """The procrastinate app on ``conninfo`` with the recompute, maintenance and mail tasks."""
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(
             conninfo=conninfo,
@@ -123,7 +133,9 @@ def build_app(
             nb_hours=KEEP_FINISHED_H, queue=MAINTENANCE_QUEUE, include_failed=True
         )
         await context.app.job_manager.delete_old_jobs(nb_hours=KEEP_FINISHED_H, queue=QUEUE)
+        await context.app.job_manager.delete_old_jobs(nb_hours=KEEP_FINISHED_H, queue=MAIL_QUEUE)
 
+    register_mail_tasks(app, conninfo, settings or get_settings())
     return app
 
 
@@ -154,18 +166,19 @@ async def run_worker(
     install_signal_handlers: bool = False,
     heartbeat_s: float = HEARTBEAT_S,
     stalled_after_s: float = STALLED_AFTER_S,
+    settings: Settings | None = None,
 ) -> None:
-    """Run a worker on the analysis queue; with ``wait=False`` return once no job is ready.
+    """Run a worker on the analysis and mail queues; with ``wait=False`` return once no job is ready.
 
     Stalled jobs of dead workers are recovered first, then on a schedule while it runs. A database
     error ends it (``run_worker_supervised`` reconnects).
     """
     await asyncio.to_thread(_reconcile, conninfo)
-    app = build_app(conninfo, stalled_after_s=stalled_after_s)
+    app = build_app(conninfo, stalled_after_s=stalled_after_s, settings=settings)
     async with app.open_async():
         await recover_stalled(app, stalled_after_s=stalled_after_s)
         await app.run_worker_async(
-            queues=[QUEUE, MAINTENANCE_QUEUE],
+            queues=[QUEUE, MAINTENANCE_QUEUE, MAIL_QUEUE],
             wait=wait,
             concurrency=concurrency + 1,  # room for the maintenance task beside the analysis
             name=name,
@@ -184,6 +197,7 @@ async def run_worker_supervised(
     install_signal_handlers: bool = False,
     heartbeat_s: float = HEARTBEAT_S,
     stalled_after_s: float = STALLED_AFTER_S,
+    settings: Settings | None = None,
 ) -> None:
     """``run_worker`` until it is stopped, reconnecting after database outages of any length.
 
@@ -203,6 +217,7 @@ async def run_worker_supervised(
                 install_signal_handlers=install_signal_handlers,
                 heartbeat_s=heartbeat_s,
                 stalled_after_s=stalled_after_s,
+                settings=settings,
             )
             return  # stopped on purpose (signal)
         except asyncio.CancelledError:
@@ -337,6 +352,7 @@ class InProcessWorker:
                 name="somatrace-in-process",
                 heartbeat_s=heartbeat,
                 stalled_after_s=stalled,
+                settings=self.settings,
             ),
             name="analysis worker",
         )

@@ -120,16 +120,6 @@ class ApiCaller:
         raise DemoError(f"demo seeding: {what} answered {response.status_code}: {message}")
 
 
-#: The structured fields of the demo's medicine sessions (required for medicine sessions, migration 0050).
-DEMO_MEDICINE: dict[str, object] = {
-    "medicine": "ketamine",
-    "route": "im",
-    "dose": 0.75,
-    "dose_unit": "mg/kg",
-    "setting": "clinic room, eyeshades and music, therapist present",
-}
-
-
 def create_admin(conninfo: str, admin: DemoLogin = ADMIN) -> uuid.UUID:
     """The first admin, inserted directly as ``somatrace user create`` does."""
     with psycopg.connect(conninfo, autocommit=True, row_factory=dict_row) as conn:
@@ -229,13 +219,7 @@ async def create_people(
                 "POST",
                 f"/v1/patients/{pid}/sessions",
                 therapist_token,
-                {
-                    "kind": s.kind,
-                    "started_at": s.started_at.isoformat(),
-                    "ended_at": s.ended_at.isoformat(),
-                    "note": s.note,
-                    **(DEMO_MEDICINE if s.kind == "medicine" else {}),
-                },
+                s.to_dict(),
             )
             n_sessions += 1
         patient_token = await api.login(spec.login)

@@ -43,6 +43,16 @@ _HR_PER_LN_RMSSD = -8.0  # bpm change of resting HR per unit change of ln RMSSD
 _DAY_SD_HR_BPM = 1.5
 
 
+#: Medicine, route, dose and setting of the simulated medicine sessions (IM ketamine in a clinic room).
+MEDICINE_DETAILS: dict[str, object] = {
+    "medicine": "ketamine",
+    "route": "im",
+    "dose": 0.75,
+    "dose_unit": "mg/kg",
+    "setting": "clinic room, eyeshades and music, therapist present",
+}
+
+
 @dataclass(frozen=True)
 class SimSession:
     """A simulated medicine session or integration appointment (times tz-aware UTC)."""
@@ -53,12 +63,14 @@ class SimSession:
     note: str
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-friendly representation (ISO 8601 times)."""
+        """JSON-friendly representation (ISO 8601 times), as ``POST /v1/patients/{id}/sessions`` takes it:
+        medicine sessions carry their structured fields (migration 0050)."""
         return {
             "kind": self.kind,
             "started_at": self.started_at.isoformat(),
             "ended_at": self.ended_at.isoformat(),
             "note": self.note,
+            **(MEDICINE_DETAILS if self.kind == "medicine" else {}),
         }
 
 

@@ -31,7 +31,7 @@ FROM (
 -- name: export_windows
 SELECT window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms, rmssd_ms,
        ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf, dfa_alpha1, sampen,
-       stress_index, quality, quality_notes
+       stress_index, baevsky_si, quality, quality_notes
 FROM hrv_windows
 WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start < %(end)s
 ORDER BY window_start

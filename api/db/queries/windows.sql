@@ -15,13 +15,13 @@ WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start
 COPY hrv_windows (
     patient_id, window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms,
     rmssd_ms, ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf, dfa_alpha1, sampen,
-    stress_index, quality, quality_notes
+    stress_index, baevsky_si, quality, quality_notes
 ) FROM STDIN
 
 -- name: windows_for_trends
 SELECT window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms, rmssd_ms,
        ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf, dfa_alpha1, sampen,
-       stress_index, quality, quality_notes, source
+       stress_index, baevsky_si, quality, quality_notes, source
 FROM hrv_windows
 WHERE patient_id = %(patient_id)s
 ORDER BY window_start
@@ -29,7 +29,7 @@ ORDER BY window_start
 -- name: windows_list
 SELECT window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms, rmssd_ms,
        ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf, dfa_alpha1, sampen,
-       stress_index, quality, quality_notes
+       stress_index, baevsky_si, quality, quality_notes
 FROM hrv_windows
 WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start < %(end)s
 ORDER BY window_start
@@ -41,7 +41,7 @@ SELECT coalesce(json_agg(w ORDER BY w.window_start), '[]'::json)::text AS body
 FROM (
     SELECT window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms,
            rmssd_ms, ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf,
-           dfa_alpha1, sampen, stress_index, quality, quality_notes
+           dfa_alpha1, sampen, stress_index, baevsky_si, quality, quality_notes
     FROM hrv_windows
     WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start < %(end)s
 ) w

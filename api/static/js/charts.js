@@ -333,6 +333,7 @@ export function dailyVitalsChart(days) {
   };
   const plot = new uPlot(opts, [xs, days.map((d) => d.restingHr), days.map((d) => d.stressIndex)], container);
   plot.root.dataset.chart = "vitals";
+  container.plot = plot;
   autoSize(plot, container, 200);
   return container;
 }
@@ -379,6 +380,7 @@ export function windowsChart(windows, tz, range = null) {
   };
   const plot = new uPlot(opts, [xs, ln, hr], container);
   plot.root.dataset.chart = "windows";
+  container.plot = plot;
   autoSize(plot, container, 240);
   return container;
 }
@@ -412,19 +414,23 @@ export function tachogramChart(beats, tz) {
   };
   const plot = new uPlot(opts, [xs, rr], container);
   plot.root.dataset.chart = "tachogram";
+  container.plot = plot;
   autoSize(plot, container, 220);
   return container;
 }
 
 /**
  * The patient's plain chart: their 7-day average (line) against their usual range (band) and the daily
- * readings (small points), with no numbers on the value axis; the text alternative is a table in words.
+ * readings that count (filled: clear signal, hollow: some disturbance; others left out), with no numbers
+ * on the value axis; the text alternative is a table in words.
  */
 export function plainTrendChart({ days }) {
   const container = h("div", { class: "chart plain-chart", role: "img",
     "aria-label": "Your readings over the last weeks: the line is your 7-day average, the green band your usual range. A table in words follows." });
   const xs = days.map((d) => dayX(d.day));
-  container.dataset.points = String(days.filter((d) => d.lnRmssd !== null).length);
+  const good = days.map((d) => (d.counted && d.grade === "good" ? d.lnRmssd : null));
+  const fair = days.map((d) => (d.counted && d.grade !== "good" ? d.lnRmssd : null));
+  container.dataset.points = String(good.concat(fair).filter((v) => v !== null).length);
   const opts = {
     width: 800,
     height: chartHeight(container, 220),
@@ -434,19 +440,21 @@ export function plainTrendChart({ days }) {
     scales: { x: { time: true }, y: { auto: true } },
     axes: [
       { stroke: COLORS.black, grid: { stroke: "#e6e6e6" }, space: 70, values: dayAxisValues },
-      { label: "higher: more at rest", stroke: COLORS.black, grid: { show: false }, size: 30, values: (u, splits) => splits.map(() => "") },
+      { stroke: COLORS.black, grid: { show: false }, size: 12, values: (u, splits) => splits.map(() => "") },
     ],
     series: [
       {},
-      { label: "Daily reading", stroke: "rgba(0, 114, 178, 0.55)", width: 0, spanGaps: false,
-        points: { show: true, size: 5, fill: "rgba(0, 114, 178, 0.55)", stroke: "rgba(0, 114, 178, 0.55)" } },
+      { label: "Morning, clear signal", stroke: "rgba(0, 114, 178, 0.6)", width: 0, spanGaps: false,
+        points: { show: true, size: 6, fill: "rgba(0, 114, 178, 0.6)", stroke: "rgba(0, 114, 178, 0.6)" } },
+      { label: "Morning, some disturbance", stroke: "rgba(0, 114, 178, 0.6)", width: 0, spanGaps: false,
+        points: { show: true, size: 6, width: 1.5, fill: "#ffffff", stroke: "rgba(0, 114, 178, 0.8)" } },
       { label: "7-day average", stroke: COLORS.blue, width: 3, spanGaps: false, points: { show: false } },
       { label: "usual range, top", stroke: "rgba(0, 158, 115, 0.6)", width: 1, spanGaps: false, points: { show: false } },
       { label: "usual range, bottom", stroke: "rgba(0, 158, 115, 0.6)", width: 1, spanGaps: false, points: { show: false } },
     ],
-    bands: [{ series: [3, 4], fill: "rgba(0, 158, 115, 0.16)" }],
+    bands: [{ series: [4, 5], fill: "rgba(0, 158, 115, 0.16)" }],
   };
-  const plot = new uPlot(opts, [xs, days.map((d) => d.lnRmssd), days.map((d) => d.rolling7d),
+  const plot = new uPlot(opts, [xs, good, fair, days.map((d) => d.rolling7d),
     days.map((d) => d.bandHigh), days.map((d) => d.bandLow)], container);
   plot.root.dataset.chart = "plain";
   autoSize(plot, container, 220);

@@ -47,6 +47,7 @@ export function formatTime(instant, tz, { seconds = false } = {}) {
 
 /** A range of calendar days, e.g. "3 Nov 2026 – 24 Nov 2026" (Intl's own range style). */
 export function formatDayRange(first, last) {
+  if (!first || !last) return "–";
   const f = formatter("date", { timeZone: "UTC", day: "numeric", month: "short", year: "numeric" });
   return typeof f.formatRange === "function" ? f.formatRange(dayDate(first), dayDate(last))
     : `${formatDate(first)} – ${formatDate(last)}`;
@@ -102,4 +103,10 @@ export function addDays(day, n) {
 /** Today's calendar day in zone `tz`. */
 export function today(tz) {
   return dayIn(Date.now(), tz);
+}
+
+/** Calendar days written "YYYY-MM-DD" inside a text (e.g. an analysis' reason) in the one date style. */
+export function localizeDays(text) {
+  if (typeof text !== "string") return text;
+  return text.replace(/\b(\d{4})-(\d{2})-(\d{2})\b/g, (day) => formatDate(day));
 }

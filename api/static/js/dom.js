@@ -42,13 +42,25 @@ export function mount(el, ...children) {
   return el;
 }
 
-/** A table as the text alternative of a chart: caption, header labels, rows of cells. */
+/**
+ * A table: caption, header labels, rows of cells (the first cell is the row's header). A row may be
+ * `{ attrs, cells }` to give the <tr> attributes. `attrs.stack`: on a phone the rows become cards, each
+ * cell labelled with its column (data-label), so the page never scrolls sideways.
+ */
 export function dataTable(caption, headers, rows, attrs = {}) {
-  return h("table", { class: "data-table", ...attrs },
+  const { stack, class: extra, ...rest } = attrs;
+  return h("table", { class: ["data-table", stack ? "stack" : null, extra], ...rest },
     h("caption", { text: caption }),
     h("thead", {}, h("tr", {}, headers.map((label) => h("th", { scope: "col", text: label })))),
-    h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c, i) =>
-      i === 0 ? h("th", { scope: "row" }, c) : h("td", {}, c))))));
+    h("tbody", {}, rows.map((row) => tableRow(headers, row, stack))));
+}
+
+/** One row of a dataTable (for tables that grow, e.g. a log with older pages). */
+export function tableRow(headers, row, stack = false) {
+  const cells = Array.isArray(row) ? row : row.cells;
+  return h("tr", Array.isArray(row) ? {} : row.attrs || {}, cells.map((c, i) => (i === 0
+    ? h("th", { scope: "row" }, c)
+    : h("td", { "data-label": stack && headers[i] ? headers[i] : null }, c))));
 }
 
 /** Collapsible "show the numbers" wrapper used under every chart. */

@@ -17,6 +17,9 @@ import { renderPatientHome, renderJournalEdit } from "./views/me.js";
 import { renderUsers } from "./views/admin_users.js";
 import { renderAssignments } from "./views/admin_assignments.js";
 import { renderAudit } from "./views/admin_audit.js";
+import { renderMail } from "./views/admin_mail.js";
+import { renderAnswer } from "./views/me_questionnaires.js";
+import { renderPatientQuestionnaires } from "./views/patient_questionnaires.js";
 import { renderResearch } from "./views/research.js";
 import { NAV, homeFor } from "./roles.js";
 
@@ -43,16 +46,19 @@ const routes = [
   { pattern: re(`#/patients/${UUID}/sessions/${UUID}/edit`), view: renderSessionForm, roles: ["therapist"],
     keys: ["patientId", "sessionId"], title: "Edit session" },
   { pattern: re(`#/patients/${UUID}/access`), view: renderAccess, roles: ["therapist"], keys: ["patientId"], title: "Login, straps and consent" },
+  { pattern: re(`#/patients/${UUID}/questionnaires`), view: renderPatientQuestionnaires, roles: ["therapist"], keys: ["patientId"], title: "Questionnaires" },
   { pattern: re(`#/patients/${UUID}/day/${DAY}`), view: renderDay, roles: ["therapist", "patient"], keys: ["patientId", "day"], title: "Day" },
   { pattern: re(`#/patients/${UUID}/sessions/${UUID}/report`), view: renderReport, roles: ["therapist"],
     keys: ["patientId", "sessionId"], title: "Session report" },
   // patient
   { pattern: re("#/me"), view: renderPatientHome, roles: ["patient"], title: "My page" },
   { pattern: re(`#/me/journal/${UUID}`), view: renderJournalEdit, roles: ["patient"], keys: ["entryId"], title: "Edit a journal note" },
+  { pattern: re("#/me/questionnaires/([a-z][a-z0-9_-]{1,31})"), view: renderAnswer, roles: ["patient"], keys: ["instrument"], title: "Questionnaire" },
   // admin
   { pattern: re("#/admin/users"), view: renderUsers, roles: ["admin"], title: "Users" },
   { pattern: re("#/admin/assignments"), view: renderAssignments, roles: ["admin"], title: "Assignments" },
   { pattern: re("#/admin/audit"), view: renderAudit, roles: ["admin"], title: "Audit log" },
+  { pattern: re("#/admin/mail"), view: renderMail, roles: ["admin"], title: "E-mail" },
   // researcher
   { pattern: re("#/research"), view: renderResearch, roles: ["researcher"], title: "Cohort and export" },
 ];

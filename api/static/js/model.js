@@ -38,7 +38,9 @@ export function daysBetween(fromDay, toDay) {
 }
 
 // Dates and times are shown in one style from the browser's locale (dates.js).
-export { formatDateTime, formatDay } from "./dates.js";
+import { formatDateTime, formatDay, localizeDays } from "./dates.js";
+
+export { formatDateTime, formatDay };
 
 const num = (v) => (v === null || v === undefined || v === "" || Number.isNaN(Number(v)) ? null : Number(v));
 
@@ -79,7 +81,7 @@ export function normalizeBand(raw) {
   const b = raw || {};
   return {
     ok: b.status === "ok",
-    reason: b.reason || null,
+    reason: localizeDays(b.reason) || null,
     source: b.source || null,
     firstDay: b.first_day || null,
     lastDay: b.last_day || null,
@@ -114,7 +116,7 @@ export function normalizeBadge(raw) {
     low: num(b.band_low),
     high: num(b.band_high),
     position: b.position || null,
-    reason: b.reason || null,
+    reason: localizeDays(b.reason) || null,
   };
 }
 
@@ -228,7 +230,7 @@ export function patientSummary(timeline, tz, todayDay) {
   if (!timeline.band.ok) flags.push("no baseline yet");
   for (const m of medicineSessions(timeline.sessions, tz)) {
     if (m.missingIntegration && now - Date.parse(m.startedAt) > INTEGRATION_WITHIN_DAYS * DAY_MS) {
-      flags.push(`no integration within ${INTEGRATION_WITHIN_DAYS} days of ${m.day}`);
+      flags.push(`no integration within ${INTEGRATION_WITHIN_DAYS} days of ${formatDay(m.day)}`);
     }
   }
   return {
@@ -258,7 +260,7 @@ export function normalizePeriod(raw) {
     key: raw.period,
     label: raw.label || raw.period,
     state: raw.state,
-    reason: raw.reason || null,
+    reason: localizeDays(raw.reason) || null,
     firstOffset: num(raw.first_offset),
     lastOffset: num(raw.last_offset),
     firstDay: raw.first_day || null,

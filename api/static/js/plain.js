@@ -1,27 +1,10 @@
-// Plain words for the patient's own page: where their recent readings sit against their usual range, and
-// how good the signal was, from the same daily values (and the same 7-day rule) the therapist's tables use.
+// Plain words for the patient's own page, from the same facts the therapist's tables show: the server's
+// grade of each day, whether it counts, the badge (7-day mean against the band) and the period states.
 
 /** Days the "recent readings" summary looks back over (the rolling mean's window). */
 export const RECENT_DAYS = 7;
 
-/** Grade of a daily or window quality string ("fair: artifact share 16.7 % > 5 %" → "fair"). */
-export function grade(quality) {
-  const text = String(quality || "").trim();
-  if (!text) return "none";
-  const g = text.split(":")[0].trim();
-  return ["good", "fair", "poor", "insufficient"].includes(g) ? g : "none";
-}
-
-/** What a grade means, in words for the patient. */
-export const QUALITY_WORDS = {
-  good: "clear signal",
-  fair: "some disturbance in the signal (movement or a loose strap)",
-  poor: "too disturbed to use",
-  insufficient: "too short to use",
-  none: "no reading",
-};
-
-/** Where a value sits against the usual range, in words for the patient. */
+/** Where a 7-day mean sits against the usual range, in words for the patient. */
 export const POSITION_WORDS = {
   above: "higher than your usual range",
   within: "within your usual range",
@@ -29,41 +12,28 @@ export const POSITION_WORDS = {
   unknown: "not comparable yet",
 };
 
-/** How one day counts for the patient: "good", "fair", "unusable" (poor or too short) or "none". */
-export function dayKind(row) {
+/**
+ * How one day counts for the patient: "good" or "fair" (a usable reading), "unusable" (poor signal or too
+ * short), "other" (recorded, but not the kind of reading that counts), "none", or "today".
+ */
+export function dayKind(row, todayDay = null) {
   if (!row) return "none";
-  const g = grade(row.quality);
-  if (g === "none" || /no recording/.test(String(row.quality))) return "none";
-  if (g === "poor" || g === "insufficient" || row.lnRmssd === null) return "unusable";
-  return g === "good" ? "good" : "fair";
+  if (todayDay && row.day >= todayDay) return "today";
+  if (row.counted) return row.grade === "good" ? "good" : "fair";
+  if (row.grade === "poor") return "unusable";
+  if (row.lnRmssd !== null && (row.grade === "good" || row.grade === "fair")) return "other";
+  if (row.grade === "insufficient" && (row.wearHours > 0 || row.lnRmssd !== null)) return "unusable";
+  return "none";
 }
 
-/**
- * Summary of the last RECENT_DAYS complete days before `todayDay` (today is still being recorded).
- * `days`: normalised daily rows (model.js normalizeDaily) sorted by day.
- * Returns {position, counts: {good, fair, unusable, none}, band, rolling, lastDay, baselineReady}.
- */
-export function recentReadings(days, todayDay) {
-  const byDay = new Map(days.map((d) => [d.day, d]));
-  const counts = { good: 0, fair: 0, unusable: 0, none: 0 };
-  const recent = [];
+/** Counts of the kinds of the RECENT_DAYS complete days before `todayDay`. */
+export function recentCounts(rows, todayDay) {
+  const byDay = new Map(rows.map((d) => [d.day, d]));
+  const counts = { good: 0, fair: 0, unusable: 0, other: 0, none: 0 };
   for (let i = RECENT_DAYS; i >= 1; i -= 1) {
-    const day = shiftDay(todayDay, -i);
-    const row = byDay.get(day) || null;
-    recent.push({ day, row });
-    const kind = dayKind(row);
-    counts[kind] += 1;
+    counts[dayKind(byDay.get(shiftDay(todayDay, -i)) || null, todayDay)] += 1;
   }
-  const last = [...recent].reverse().find((r) => r.row && r.row.rolling7d !== null) || null;
-  const band = last && last.row.bandLow !== null && last.row.bandHigh !== null
-    ? { low: last.row.bandLow, high: last.row.bandHigh } : null;
-  let position = "unknown";
-  if (last && band) {
-    const v = last.row.rolling7d;
-    position = v > band.high ? "above" : v < band.low ? "below" : "within";
-  }
-  return { position, counts, band, rolling: last ? last.row.rolling7d : null, lastDay: last ? last.day : null,
-    baselineReady: days.some((d) => d.bandLow !== null && d.bandHigh !== null) };
+  return counts;
 }
 
 /** "5 days with a clear signal, 1 with some disturbance, 1 without a reading" (zero counts left out). */
@@ -73,8 +43,24 @@ export function qualitySentence(counts) {
   if (counts.good) parts.push(`${days(counts.good)} with a clear signal`);
   if (counts.fair) parts.push(`${days(counts.fair)} with some disturbance in the signal`);
   if (counts.unusable) parts.push(`${days(counts.unusable)} too disturbed or too short to use`);
+  if (counts.other) parts.push(`${days(counts.other)} without a morning reading`);
   if (counts.none) parts.push(`${days(counts.none)} without a reading`);
   return parts.length ? `${parts.join(", ")}.` : "No days yet.";
+}
+
+/**
+ * One period after a medicine session in words, from its state (as the therapist's session card has it):
+ * a change the model is sure of, no clear change, still running, not begun, or cannot tell yet.
+ */
+export function periodWords(period) {
+  if (period.state === "verdict") {
+    if (period.flagged && period.direction === "higher") return "higher than before the session";
+    if (period.flagged && period.direction === "lower") return "lower than before the session";
+    return "no clear change from before the session";
+  }
+  if (period.state === "in_progress") return "still being measured";
+  if (period.state === "not_reached") return "not begun yet";
+  return "cannot tell yet: too few usable readings";
 }
 
 function shiftDay(day, n) {

@@ -4,7 +4,7 @@
 export const NAV = {
   therapist: [["Patients", "#/patients"]],
   patient: [["My page", "#/me"]],
-  admin: [["Users", "#/admin/users"], ["Assignments", "#/admin/assignments"], ["Audit log", "#/admin/audit"]],
+  admin: [["Users", "#/admin/users"], ["Assignments", "#/admin/assignments"], ["Audit log", "#/admin/audit"], ["E-mail", "#/admin/mail"]],
   researcher: [["Cohort and export", "#/research"]],
 };
 

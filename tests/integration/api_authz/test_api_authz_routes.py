@@ -229,6 +229,33 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/cohort/preview"): Case(
         RESEARCHER, query={"format": "csv", "start": "2026-01-01", "end": "2026-02-28"}
     ),
+    # questionnaires, safety alerts, reminders, mail (questionnaires engineer)
+    ("GET", "/v1/instruments"): Case(ANY_USER),
+    ("GET", "/v1/instruments/{instrument_id}"): Case(ANY_USER),
+    ("POST", "/v1/patients/{patient_id}/responses"): Case(
+        PATIENT_WRITE, body=lambda w: {"instrument": "gad7", "answers": [1, 0, 0, 0, 0, 0, 0]}
+    ),
+    ("GET", "/v1/patients/{patient_id}/responses"): Case(PATIENT_READ),
+    ("GET", "/v1/patients/{patient_id}/responses/{response_id}"): Case(PATIENT_READ),
+    ("GET", "/v1/patients/{patient_id}/questionnaires/due"): Case(PATIENT_READ),
+    ("GET", "/v1/patients/{patient_id}/questionnaires/change"): Case(PATIENT_READ),
+    ("GET", "/v1/patients/{patient_id}/questionnaires/protocol"): Case(PATIENT_READ),
+    ("PUT", "/v1/patients/{patient_id}/questionnaires/protocol"): Case(
+        PATIENT_THERAPIST_WRITE, body=lambda w: {"template": "standard"}
+    ),
+    ("GET", "/v1/crisis-message"): Case(PUBLIC),
+    ("GET", "/v1/patients/{patient_id}/safety-alerts"): Case(PATIENT_READ),
+    ("POST", "/v1/patients/{patient_id}/safety-alerts/{alert_id}/acknowledge"): Case(
+        PATIENT_THERAPIST_WRITE, body=lambda w: {"note": "called; safe"}
+    ),
+    ("GET", "/v1/patients/{patient_id}/notifications"): Case(PATIENT_READ),
+    ("PUT", "/v1/patients/{patient_id}/notifications"): Case(
+        PATIENT_SELF_WRITE,
+        body=lambda w: {"questionnaire_reminders": True, "morning_reminders": False},
+    ),
+    ("GET", "/v1/mail/status"): Case(ADMIN),
+    ("POST", "/v1/mail/outbox/{outbox_id}/retry"): Case(ADMIN, ok=frozenset({202})),
+    ("POST", "/v1/mail/test"): Case(ADMIN, body=lambda w: {}, ok=frozenset({202})),
 }
 
 #: Tables whose content a refused request must leave exactly as it was.
@@ -242,6 +269,11 @@ GUARDED_TABLES = (
     "beats",
     "ingest_batches",
     "account_links",
+    "questionnaire_responses",
+    "questionnaire_protocols",
+    "safety_alerts",
+    "notification_settings",
+    "mail_outbox",
 )
 _DIGEST_SQL = " UNION ALL ".join(
     f"SELECT '{t}' AS t, md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS d "
@@ -351,6 +383,30 @@ class World:
             return str(therapist)
         if name == "path":
             return "app.js"
+        if name == "instrument_id":
+            return "phq9"
+        if name in {"response_id", "alert_id"}:
+            response = self.one(
+                "INSERT INTO questionnaire_responses (patient_id, instrument, instrument_version, at, "
+                "answers, total, severity, source) VALUES (%(p)s, 'phq9', '1.0.0', now(), "
+                "'{0,0,0,0,0,0,0,0,1}', 1, 'minimal', 'patient') RETURNING id"
+            )["id"]
+            if name == "response_id":
+                return str(response)
+            return str(
+                self.one(
+                    "INSERT INTO safety_alerts (patient_id, response_id, rules) "
+                    "VALUES (%(p)s, %(r)s, '[]') RETURNING id",
+                    r=response,
+                )["id"]
+            )
+        if name == "outbox_id":
+            return str(
+                self.one(
+                    "INSERT INTO mail_outbox (kind, to_address, subject, body, status) "
+                    "VALUES ('test', 'admin@example.org', 's', 'b', 'failed') RETURNING id"
+                )["id"]
+            )
         raise AssertionError(f"no factory for path parameter {name!r}: add one to World.path_value")
 
     def digest(self) -> dict[str, str]:

@@ -90,13 +90,16 @@ CHECKS = [
 
 def role_for(method: str, path: str) -> str:
     """The role whose token reaches deepest into the operation (past authorization)."""
-    if path.startswith(("/v1/users", "/v1/assignments", "/v1/audit")) and path != "/v1/users/me":
+    if (
+        path.startswith(("/v1/users", "/v1/assignments", "/v1/audit", "/v1/mail"))
+        and path != "/v1/users/me"
+    ):
         return "admin"
     if path.startswith("/v1/ingest"):
         return "device"
     if path.startswith(("/v1/exports", "/v1/cohort")):
         return "researcher"
-    if method == "PUT" and path.endswith("/consent"):
+    if method == "PUT" and path.endswith(("/consent", "/notifications")):
         return "patient"
     return "therapist"
 

@@ -94,18 +94,19 @@ class Dashboard:
             return r.json() if r.content else None
 
 
-def _simulate(now: datetime) -> SimulatedPatient:
+def _simulate(now: datetime, seed: int = 5, poor_quality: bool = False) -> SimulatedPatient:
     today = now.astimezone(ZoneInfo(TZ)).date()
     first = today - timedelta(days=DAYS)
     start = datetime(first.year, first.month, first.day, tzinfo=ZoneInfo(TZ)).astimezone(UTC)
     return simulate_patient(
-        seed=5,
+        seed=seed,
         days=DAYS,
         start=start,
         tz=TZ,
         medicine_days=MEDICINE_DAYS,
         ln_rmssd_shift_after=(0.3, 0.1),
         missing_day_rate=0.1,
+        poor_quality=poor_quality,
     )
 
 
@@ -117,6 +118,8 @@ def _kept_beats(sim: SimulatedPatient, now_ms: int) -> tuple[np.ndarray, np.ndar
     for start, end in sim.morning_readings:
         keep |= (t >= start.timestamp() * 1000) & (t < end.timestamp() * 1000)
     nights = [(s, e) for s, e in sim.segments if (e - s) > timedelta(hours=5)]
+    # a poor signal breaks nights into pieces: then the longest piece stands in for the night
+    nights = nights or [max(sim.segments, key=lambda seg: seg[1] - seg[0])]
     night_start, night_end = nights[len(nights) // 2]
     keep |= (t >= night_start.timestamp() * 1000) & (t <= night_end.timestamp() * 1000)
     keep &= t <= now_ms - 60_000
@@ -124,81 +127,103 @@ def _kept_beats(sim: SimulatedPatient, now_ms: int) -> tuple[np.ndarray, np.ndar
     return t[keep], sim.rr_ticks[keep], night_day
 
 
-def _seed(base_url: str, db_url: str) -> Dashboard:
-    tag = uuid.uuid4().hex[:6]
-    therapist = Person(f"therapist-{tag}@example.org")
-    patient_a = Person(f"alex-{tag}@example.org")
-    patient_b = Person(f"blake-{tag}@example.org")
-    now = datetime.now(UTC)
-    sim = _simulate(now)
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO users (email, password_hash, role, display_name) VALUES (%s, %s, %s, %s)",
-            (therapist.email, hash_password(PASSWORD), "therapist", "Dr. Browser"),
-        )
-    with httpx.Client(base_url=base_url, timeout=60) as http:
+class Seeder:
+    """Seeds a server the way a clinic fills it: staff accounts in the database (as ``somatrace user
+    create`` does), everything else through the HTTP API and the ingest route."""
 
-        def token(who: Person) -> dict[str, str]:
-            r = http.post("/v1/auth/token", data={"username": who.email, "password": who.password})
-            r.raise_for_status()
-            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    def __init__(self, base_url: str, db_url: str) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=60)
+        self.db_url = db_url
+        self.now = datetime.now(UTC)
+        self._hash = hash_password(PASSWORD)
 
-        def post(path: str, headers: dict[str, str], body: object) -> Any:
-            r = http.post(path, json=body, headers=headers)
-            assert r.status_code in (200, 201), (path, r.status_code, r.text)
-            return r.json()
+    def close(self) -> None:
+        self.http.close()
 
-        th = token(therapist)
-        ids = []
-        for name, person in (("Alex Browser", patient_a), ("Blake Browser", patient_b)):
-            pid = post("/v1/patients", th, {"display_name": name, "timezone": TZ})["id"]
-            post(f"/v1/patients/{pid}/account", th, {"email": person.email, "password": PASSWORD})
-            ids.append(uuid.UUID(pid))
-        a_id = ids[0]
-        for s in sim.sessions:
-            post(
-                f"/v1/patients/{a_id}/sessions",
-                th,
-                {
-                    "kind": s.kind,
-                    "started_at": s.started_at.isoformat(),
-                    "ended_at": s.ended_at.isoformat(),
-                    "note": s.note,
-                    **(MEDICINE if s.kind == "medicine" else {}),
-                },
+    def staff(self, role: str, email: str, name: str) -> Person:
+        with psycopg.connect(self.db_url, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO users (email, password_hash, role, display_name, password_set_at) "
+                "VALUES (%s, %s, %s, %s, now())",
+                (email, self._hash, role, name),
             )
-        pa = token(patient_a)
+        return Person(email)
+
+    def token(self, who: Person) -> dict[str, str]:
+        r = self.http.post("/v1/auth/token", data={"username": who.email, "password": who.password})
+        r.raise_for_status()
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    def post(self, path: str, headers: dict[str, str], body: object) -> Any:
+        r = self.http.post(path, json=body, headers=headers)
+        assert r.status_code in (200, 201), (path, r.status_code, r.text)
+        return r.json()
+
+    def patient(self, therapist: dict[str, str], name: str, login: Person | None) -> uuid.UUID:
+        pid = self.post("/v1/patients", therapist, {"display_name": name, "timezone": TZ})["id"]
+        if login is not None:
+            self.post(
+                f"/v1/patients/{pid}/account",
+                therapist,
+                {"email": login.email, "password": PASSWORD},
+            )
+        return uuid.UUID(pid)
+
+    def story(
+        self, therapist: dict[str, str], patient: Person, pid: uuid.UUID, sim: SimulatedPatient
+    ) -> tuple[list[str], str]:
+        """Sessions, journal and kept beats of ``sim``; returns the journal texts and the night's day."""
+        for s in sim.sessions:
+            self.post(
+                f"/v1/patients/{pid}/sessions",
+                therapist,
+                {**s.to_dict(), **(MEDICINE if s.kind == "medicine" else {})},
+            )
+        own = self.token(patient)
         texts = []
         for j in sim.journal:
-            if j.at < now:
-                post(
-                    f"/v1/patients/{a_id}/journal",
-                    pa,
-                    {
-                        "at": j.at.isoformat(),
-                        "text": j.text,
-                        "tags": list(j.tags),
-                        "mood": j.mood,
-                        "body": j.body,
-                    },
-                )
+            if j.at < self.now:
+                body = {
+                    "at": j.at.isoformat(),
+                    "text": j.text,
+                    "tags": list(j.tags),
+                    "mood": j.mood,
+                    "body": j.body,
+                }
+                self.post(f"/v1/patients/{pid}/journal", own, body)
                 texts.append(j.text)
-        device = post(f"/v1/patients/{a_id}/devices", pa, {"label": "test strap"})
+        device = self.post(f"/v1/patients/{pid}/devices", own, {"label": "test strap"})
         dev = {"Authorization": f"Bearer {device['token']}"}
-        t_ms, rr, night_day = _kept_beats(sim, int(now.timestamp() * 1000))
+        t_ms, rr, night_day = _kept_beats(sim, int(self.now.timestamp() * 1000))
         for i in range(0, t_ms.size, BATCH_BEATS):
-            body = {
-                "batch_id": str(uuid.uuid4()),
-                "beats": [
-                    {"t_ms": int(t), "rr_ticks": int(r)}
-                    for t, r in zip(t_ms[i : i + BATCH_BEATS], rr[i : i + BATCH_BEATS], strict=True)
-                ],
-            }
-            post("/v1/ingest/beats", dev, body)
-    # Its own thread: Playwright's sync API may already run an event loop in this one.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        status = pool.submit(run_until_idle, db_url).result()
-    assert not status.problems, status.problems
+            beats = [
+                {"t_ms": int(t), "rr_ticks": int(r)}
+                for t, r in zip(t_ms[i : i + BATCH_BEATS], rr[i : i + BATCH_BEATS], strict=True)
+            ]
+            self.post("/v1/ingest/beats", dev, {"batch_id": str(uuid.uuid4()), "beats": beats})
+        return texts, night_day
+
+    def analyse(self) -> None:
+        # Its own thread: Playwright's sync API may already run an event loop in this one.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            status = pool.submit(run_until_idle, self.db_url).result()
+        assert not status.problems, status.problems
+
+
+def _seed(base_url: str, db_url: str) -> Dashboard:
+    tag = uuid.uuid4().hex[:6]
+    seeder = Seeder(base_url, db_url)
+    try:
+        therapist = seeder.staff("therapist", f"therapist-{tag}@example.org", "Dr. Browser")
+        patient_a = Person(f"alex-{tag}@example.org")
+        patient_b = Person(f"blake-{tag}@example.org")
+        th = seeder.token(therapist)
+        a_id = seeder.patient(th, "Alex Browser", patient_a)
+        b_id = seeder.patient(th, "Blake Browser", patient_b)
+        texts, night_day = seeder.story(th, patient_a, a_id, _simulate(seeder.now))
+        seeder.analyse()
+    finally:
+        seeder.close()
     return Dashboard(
         base_url=base_url,
         db_url=db_url,
@@ -206,7 +231,7 @@ def _seed(base_url: str, db_url: str) -> Dashboard:
         patient_a=patient_a,
         patient_b=patient_b,
         patient_a_id=a_id,
-        patient_b_id=ids[1],
+        patient_b_id=b_id,
         night_day=night_day,
         journal_texts=texts,
     )
@@ -410,3 +435,105 @@ def fresh_server(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=30)
+
+
+@dataclass
+class Clinic:
+    """A clinic seeded with every kind of page content: two patients with weeks of data (one with a poor
+    signal and a long name), a newcomer with an open invitation, staff of every role (one therapist with
+    no patients), a used invitation and an open password link."""
+
+    base_url: str
+    db_url: str
+    admin: Person
+    therapist: Person
+    empty_therapist: Person
+    researcher: Person
+    alex: Person
+    alex_id: uuid.UUID
+    poor: Person
+    poor_id: uuid.UUID
+    newcomer_id: uuid.UUID
+    medicine_session_id: str
+    journal_entry_id: str
+    night_day: str
+    invite_path: str
+    used_invite_path: str
+    password_path: str
+
+
+POOR_SIGNAL_NAME = "Maximiliane Alexandra von Hohenberg-Schwarzenfeld"
+LINK_PASSWORD = "violet harbour tram 7 lanterns"
+
+
+def _seed_clinic(base_url: str, db_url: str) -> Clinic:
+    seeder = Seeder(base_url, db_url)
+    try:
+        admin = seeder.staff("admin", "ada.admin@clinic.example", "Ada Admin")
+        therapist = seeder.staff("therapist", "theodora.quist@clinic.example", "Dr. Theodora Quist")
+        empty = seeder.staff("therapist", "new.colleague@clinic.example", "Dr. Nils Newcomer")
+        researcher = seeder.staff("researcher", "rhys.researcher@uni.example", "Rhys Researcher")
+        th = seeder.token(therapist)
+        alex, poor = Person("alex@mail.example"), Person("maxi@mail.example")
+        alex_id = seeder.patient(th, "Alex Browser", alex)
+        poor_id = seeder.patient(th, POOR_SIGNAL_NAME, poor)
+        _, night_day = seeder.story(th, alex, alex_id, _simulate(seeder.now))
+        seeder.story(th, poor, poor_id, _simulate(seeder.now, seed=9, poor_quality=True))
+        own = seeder.token(alex)
+        r = seeder.http.put(
+            f"/v1/patients/{alex_id}/consent",
+            json={"research": True, "journal_text": True},
+            headers=own,
+        )
+        r.raise_for_status()
+        newcomer_id = seeder.patient(th, "Blake Newcomer", None)
+        invite = seeder.post(
+            f"/v1/patients/{newcomer_id}/invites", th, {"email": "blake@mail.example"}
+        )
+        used_id = seeder.patient(th, "Casey Early", None)
+        used = seeder.post(f"/v1/patients/{used_id}/invites", th, {"email": "casey@mail.example"})
+        token = used["link"]["path"].rsplit("/", 1)[1]
+        seeder.post(
+            "/v1/links/redeem",
+            {},
+            {"token": token, "password": LINK_PASSWORD, "password_confirm": LINK_PASSWORD},
+        )
+        reset = seeder.post(f"/v1/patients/{poor_id}/account/password-link", th, {})
+        sessions = seeder.http.get(f"/v1/patients/{alex_id}/sessions", headers=th).json()
+        journal = seeder.http.get(f"/v1/patients/{alex_id}/journal", headers=own).json()
+        seeder.analyse()
+    finally:
+        seeder.close()
+    return Clinic(
+        base_url=base_url,
+        db_url=db_url,
+        admin=admin,
+        therapist=therapist,
+        empty_therapist=empty,
+        researcher=researcher,
+        alex=alex,
+        alex_id=alex_id,
+        poor=poor,
+        poor_id=poor_id,
+        newcomer_id=newcomer_id,
+        medicine_session_id=next(s["id"] for s in sessions if s["kind"] == "medicine"),
+        journal_entry_id=journal[-1]["id"],
+        night_day=night_day,
+        invite_path=invite["link"]["path"].lstrip("/"),
+        used_invite_path=used["link"]["path"].lstrip("/"),
+        password_path=reset["path"].lstrip("/"),
+    )
+
+
+@pytest.fixture(scope="module")
+def clinic(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
+    """uvicorn serving the real app in a thread on a database seeded as a working clinic."""
+    with fresh_database(pg_admin_url, "somatrace_clinic", migrated=True) as db_url:
+        settings = Settings(
+            secret_key="dashboard-clinic-signing-key-" + "c" * 32,
+            database_url=db_url,
+            data_dir=tmp_path_factory.mktemp("clinic"),
+            worker_in_process=False,
+        )
+        with serve_in_thread(create_app(settings, db_url)) as url:
+            yield _seed_clinic(url, db_url)

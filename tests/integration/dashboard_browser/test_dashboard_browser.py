@@ -239,3 +239,103 @@ def test_keyboard_only_login_and_navigation(tab: Tab, dashboard: Dashboard) -> N
     tab.page.keyboard.press("Enter")
     tab.wait_ready(f"#/patients/{dashboard.patient_a_id}")
     tab.assert_no_console_errors()
+
+
+def test_a_form_by_keyboard_alone_with_its_errors(tab: Tab, dashboard: Dashboard) -> None:
+    """Add a patient and invite them without a mouse: typing, Tab and Enter; an error moves the focus to
+    its field, what was typed stays, and the fixed value goes through."""
+    tab.login(dashboard.therapist)
+    tab.wait_ready("#/patients")
+    tab.goto("#/patients/new")
+    focused = tab.page.evaluate("() => document.activeElement.id")
+    assert focused == "patient-form-display-name"
+    tab.page.keyboard.press("Enter")  # nothing typed: the form says what is missing, focus stays
+    expect(tab.page.locator("#patient-form-display-name-error")).to_have_text(
+        "Enter the patient's name."
+    )
+    assert tab.page.evaluate("() => document.activeElement.id") == "patient-form-display-name"
+    tab.page.keyboard.type("Kim Keyboard")
+    tab.page.keyboard.press("Tab")
+    assert tab.page.evaluate("() => document.activeElement.id") == "patient-form-timezone"
+    tab.page.keyboard.press("Control+A")
+    tab.page.keyboard.type("Europe/Nowhere")
+    tab.page.keyboard.press("Enter")
+    expect(tab.page.locator("#patient-form-timezone-error")).to_contain_text(
+        "time zone from the list"
+    )
+    assert tab.page.evaluate("() => document.activeElement.id") == "patient-form-timezone"
+    expect(tab.page.locator("#patient-form-display-name")).to_have_value("Kim Keyboard")
+    tab.page.keyboard.press("Control+A")
+    tab.page.keyboard.type("Europe/Vienna")
+    tab.page.keyboard.press("Enter")
+    tab.page.wait_for_function(
+        "() => /#\\/patients\\/[0-9a-f-]{36}\\/access$/.test(document.body.dataset.ready || '')"
+    )
+    tab.page.locator("#invite-form-email").focus()
+    tab.page.keyboard.type("kim@")
+    tab.page.keyboard.press("Enter")
+    expect(tab.page.locator("#invite-form-email-error")).to_have_text(
+        "Enter an email address like name@example.org."
+    )
+    tab.page.keyboard.type("example.org")
+    tab.page.keyboard.press("Enter")
+    expect(tab.page.locator("#invite-link .link-url")).to_contain_text("#/invite/stlink_")
+    tab.assert_no_console_errors()
+
+
+def _x_labels_overlap(tab: Tab, selector: str) -> list[str]:
+    """Pairs of neighbouring x-axis labels of the chart at ``selector`` that would overlap."""
+    return tab.page.evaluate(
+        """(sel) => {
+            const host = document.querySelector(sel);
+            const u = host.plot;
+            const axis = u.axes[0];
+            const ctx = u.ctx;
+            ctx.save();
+            ctx.font = axis.font ? axis.font[0] : '12px system-ui';
+            const xs = axis._splits.map((v) => u.valToPos(v, 'x'));
+            const widths = axis._values.map((t) => ctx.measureText(String(t)).width / devicePixelRatio);
+            ctx.restore();
+            const bad = [];
+            for (let i = 1; i < xs.length; i++) {
+                if (!axis._values[i] || !axis._values[i - 1]) continue;
+                if (xs[i] - xs[i - 1] < (widths[i] + widths[i - 1]) / 2) bad.push(`${axis._values[i - 1]} | ${axis._values[i]}`);
+            }
+            return bad;
+        }""",
+        selector,
+    )
+
+
+def test_day_charts_keep_to_their_day_and_their_labels_apart(
+    make_tab: Callable[..., Tab], dashboard: Dashboard
+) -> None:
+    """A day with one 5-minute window draws that day (not years); time labels never overlap, also at
+    phone width; legends show a dash until the cursor is on a point."""
+    days = dashboard.sql(
+        "SELECT day FROM daily_values WHERE patient_id = %(p)s AND n_windows BETWEEN 1 AND 2 "
+        "ORDER BY day LIMIT 1",
+        {"p": dashboard.patient_a_id},
+    )
+    assert days, "a day with a morning reading only"
+    short_day = days[0]["day"].isoformat()
+    for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
+        tab = make_tab(
+            dashboard.base_url, viewport=viewport, timezone_id="Europe/Berlin", locale="en-GB"
+        )
+        tab.login(dashboard.therapist)
+        tab.wait_ready("#/patients")
+        for day in (short_day, dashboard.night_day):
+            tab.goto(f"#/patients/{dashboard.patient_a_id}/day/{day}")
+            span = tab.page.evaluate(
+                "() => { const u = document.getElementById('windows-chart').plot;"
+                " return [u.scales.x.min, u.scales.x.max]; }"
+            )
+            assert 0 < span[1] - span[0] <= 25 * 3600, (day, span)
+            for chart in ("#windows-chart", "#tachogram"):
+                assert _x_labels_overlap(tab, chart) == [], (day, chart, viewport)
+        tab.goto(f"#/patients/{dashboard.patient_a_id}")
+        legend = tab.page.locator("#daily-chart .u-legend").inner_text()
+        assert "no data" not in legend and "–" in legend
+        assert _x_labels_overlap(tab, "#daily-chart") == []
+        tab.assert_no_console_errors()

@@ -159,6 +159,14 @@ def test_a_clinic_set_up_from_nothing_in_the_browser(
             links[role] = admin.page.locator("#setup-link .link-url").inner_text()
             expect(admin.page.locator(f"#user-list tr[data-role='{role}']")).to_contain_text(email)
         expect(admin.page.locator("#user-list")).to_contain_text("waiting for the first sign-in")
+        # what only the API can know comes back at its field, in words, and the form keeps its values
+        admin.page.fill("#account-form-display-name", "Thea Again")
+        admin.page.fill("#account-form-email", THERAPIST_EMAIL.upper())
+        admin.page.click("#account-form-submit")
+        expect(admin.page.locator("#account-form-email-error")).to_have_text(
+            "An account with this email already exists."
+        )
+        expect(admin.page.locator("#account-form-display-name")).to_have_value("Thea Again")
 
         # --- therapist: sets a password, adds the patient, invites them, pairs a strap ----------
         _set_password(therapist, links["therapist"], STAFF_PASSWORD, "#/patients")
@@ -357,7 +365,7 @@ def test_a_clinic_set_up_from_nothing_in_the_browser(
             assert expected in summaries, (expected, summaries)
         assert all(
             pseudonym == p
-            for p in admin.page.locator("#audit-list tbody td:nth-child(4)").all_inner_texts()
+            for p in admin.page.locator("#audit-list tbody td.patient").all_inner_texts()
         )
         admin.page.select_option("#audit-patient", "")
         admin.page.select_option("#audit-action", "create_user")
@@ -377,7 +385,9 @@ def test_a_clinic_set_up_from_nothing_in_the_browser(
         }
         assert all(r["action"] == "create_user" for r in audit_csv)
         admin.axe("audit log filtered")
-        for t in tabs:
+        # the one refused request of the flow: the duplicate email the admin was told about
+        admin.assert_no_console_errors(allowed=("status of 409",))
+        for t in (therapist, patient, researcher):
             t.assert_no_console_errors()
     finally:
         for i, t in enumerate(tabs):

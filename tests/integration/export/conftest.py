@@ -211,6 +211,11 @@ async def world(
                         json={
                             "kind": kind,
                             "started_at": (RECORDING_START + timedelta(days=day)).isoformat(),
+                            **(
+                                {"medicine": "ketamine", "route": "iv"}
+                                if kind == "medicine"
+                                else {}
+                            ),
                         },
                         headers=therapist,
                     )

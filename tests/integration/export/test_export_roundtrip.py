@@ -40,6 +40,7 @@ TIME_DOMAIN = [
     "dfa_alpha1",
     "sampen",
     "stress_index",
+    "baevsky_si",
     "artifact_share",
 ]
 FREQUENCY = ["lf_ms2", "hf_ms2", "lf_hf"]

@@ -97,7 +97,12 @@ async def test_research_pseudonyms_cannot_be_linked_from_clinic_or_admin_pages(a
         assert r.status_code == 200, r.text
         r = await api.client.post(
             f"/v1/patients/{pid}/sessions",
-            json={"kind": "medicine", "started_at": T0.isoformat()},
+            json={
+                "kind": "medicine",
+                "started_at": T0.isoformat(),
+                "medicine": "ketamine",
+                "route": "iv",
+            },
             headers=therapist.headers,
         )
         assert r.status_code == 201, r.text

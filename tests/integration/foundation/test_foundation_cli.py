@@ -155,3 +155,68 @@ def test_serve_with_embedded_database(
         ["pgrep", "-f", f"postgres.*{data_dir}"], capture_output=True, text=True, check=False
     )
     assert pids.stdout.strip() == ""
+
+
+def test_user_create_while_serve_runs_on_the_embedded_database(
+    embedded_server: tuple[subprocess.Popen[str], int, Path],
+) -> None:
+    proc, port, data_dir = embedded_server
+    assert _wait_healthy(port, proc).status_code == 200
+    made = subprocess.run(
+        [
+            *CLI,
+            "user",
+            "create",
+            "--email",
+            "first.admin@clinic.example",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        input="maple quarry lantern 9\n",
+        env=_env(SOMATRACE_DATA_DIR=str(data_dir)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("created admin first.admin@clinic.example")
+    # the running server sees the account at once: it is the same database
+    r = httpx.post(
+        f"http://127.0.0.1:{port}/v1/auth/token",
+        data={"username": "first.admin@clinic.example", "password": "maple quarry lantern 9"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_user_create_on_a_data_dir_held_without_a_database_says_what_to_do(tmp_path: Path) -> None:
+    import fcntl
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    with (data_dir / "somatrace.lock").open("w") as lock:  # what a starting server holds
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock.write("12345")
+        lock.flush()
+        proc = subprocess.run(
+            [
+                *CLI,
+                "user",
+                "create",
+                "--email",
+                "a@clinic.example",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            input="maple quarry lantern 9\n",
+            env=_env(SOMATRACE_DATA_DIR=str(data_dir)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    _assert_one_line_error(proc, str(data_dir))
+    assert "not running yet" in proc.stderr and "try again" in proc.stderr

@@ -131,3 +131,36 @@ def test_rollup_answers_correctly(
         assert n_beats == want["n_beats"]
         assert mean_rr_ms == pytest.approx(want["mean_rr_ms"], rel=1e-9)
         assert wear_hours == pytest.approx(want["wear_hours"], rel=1e-9)
+
+
+def test_window_rollup_recreated_by_0031_carries_both_stress_scales(
+    migrated: psycopg.Connection[Any],
+) -> None:
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    patient = uuid.uuid4()
+    migrated.execute(
+        "INSERT INTO patients (id, pseudonym, display_name) VALUES (%s, %s, %s)",
+        (patient, "ST-" + uuid.uuid4().hex[:8].upper(), "Stress Rollup"),
+    )
+    start = datetime(2026, 2, 1, 6, 0, tzinfo=UTC)
+    for k, (kubios, raw) in enumerate(((8.0, 64.0), (10.0, 100.0))):
+        migrated.execute(
+            "INSERT INTO hrv_windows (patient_id, window_start, n_beats, stress_index, baevsky_si, "
+            "quality) VALUES (%s, %s, 300, %s, %s, 'good')",
+            (patient, start + timedelta(minutes=5 * k), kubios, raw),
+        )
+    migrated.execute("CALL refresh_continuous_aggregate('daily_window_rollups', NULL, NULL)")
+    row = migrated.execute(
+        "SELECT n_windows, mean_stress_index, mean_baevsky_si FROM daily_window_rollups "
+        "WHERE patient_id = %s",
+        (patient,),
+    ).fetchone()
+    assert row == (2, pytest.approx(9.0), pytest.approx(82.0))
+    policies = migrated.execute(
+        "SELECT count(*) FROM timescaledb_information.jobs "
+        "WHERE proc_name = 'policy_refresh_continuous_aggregate' "
+        "AND hypertable_name = 'daily_window_rollups'"
+    ).fetchone()
+    assert policies == (1,)  # the old view's policy went with it; the new one is in place

@@ -167,3 +167,26 @@ def test_progress_bar_on_stderr(long_seconds_file):
     assert result.stdout.startswith("window_start_s,")
     quiet = _run(str(path), "--no-progress")
     assert quiet.stderr == ""
+
+
+def test_resolution_option_sets_the_correction_floor(tmp_path):
+    """A 1/128 s file: detected by default; --resolution-ms 0 gives neurokit2's thresholds."""
+    from neurokit2.ecg.ecg_simulate import _ecg_simulate_rrprocess
+
+    from analysis.simulate import beats_from_tachogram, round_beat_times
+
+    rng = np.random.default_rng(1)
+    tachogram = _ecg_simulate_rrprocess(hrmean=72, hrstd=1.0, sfrr=1, n=3600, rng=rng)
+    _, rr = round_beat_times(beats_from_tachogram(tachogram), 1 / 128)  # RMSSD ~ 14 ms
+    path = tmp_path / "at128.txt"
+    path.write_text("\n".join(f"{v:.4f}" for v in rr) + "\n")
+    detected = _read_csv(_run(str(path)).stdout)
+    given = _read_csv(_run(str(path), "--resolution-ms", "7.8125").stdout)
+    pd.testing.assert_frame_equal(detected, given)
+    expected = compute_windows(rr, resolution_ms=0.0)
+    plain = _read_csv(_run(str(path), "--resolution-ms", "0").stdout)
+    np.testing.assert_allclose(plain["artifact_share"], expected["artifact_share"])
+    assert plain["artifact_share"].sum() > detected["artifact_share"].sum()
+    bad = _run(str(path), "--resolution-ms", "-1")
+    assert isinstance(bad.exception, AnalyzeUsageError)
+    assert "--resolution-ms" in str(bad.exception)

@@ -11,6 +11,7 @@ from analysis.clean import (
     RULE_MISSED,
     RULE_NAMES,
     InvalidRRError,
+    _merge_fragments,
     _rolling_quantiles,
     clean_rr,
 )
@@ -67,15 +68,50 @@ def test_clean_classifies_missed_beat_and_flags_split_beat(nkref):
     assert result.nn_ms.sum() == pytest.approx(broken.sum())
 
 
-def test_impossible_values_removed_and_counted():
+def test_impossible_values_removed_and_fragments_merged():
+    """A dropout (> RR_MAX_MS) is removed; a fragment (< RR_MIN_MS) is merged, keeping time."""
     rr = np.full(300, 800.0)
-    rr[[10, 150]] = [RR_MAX_MS + 500.0, RR_MIN_MS - 100.0]
+    rr[10] = RR_MAX_MS + 500.0
+    rr = np.concatenate((rr[:150], [150.0, 650.0], rr[151:]))  # noise split one beat
     result = clean_rr(rr)
-    assert result.n_impossible_removed == 2
-    assert result.nn_ms.size == 298
-    assert np.all(result.nn_ms == 800.0)
-    np.testing.assert_array_equal(result.keep_index, np.delete(np.arange(300), [10, 150]))
-    assert result.artifact_share == pytest.approx(2 / 300)
+    assert result.n_impossible_removed == 1
+    np.testing.assert_array_equal(result.keep_index, np.delete(np.arange(301), [10]))
+    np.testing.assert_array_equal(result.nn_ms, np.full(299, 800.0))  # the correction merged it
+    assert 1 <= np.count_nonzero(result.mask) <= 2
+
+
+def test_fragments_are_merged_without_correction_too():
+    rr = np.array([800.0, 810.0, 120.0, 690.0, 805.0, 795.0, 90.0, 100.0, 610.0, 800.0])
+    result = clean_rr(rr, correct=False)
+    assert result.n_impossible_removed == 0
+    assert result.nn_ms.sum() == rr.sum()  # the time axis is kept
+    assert result.nn_ms.min() >= RR_MIN_MS
+    np.testing.assert_array_equal(result.nn_ms, [800.0, 810.0, 810.0, 805.0, 795.0, 800.0, 800.0])
+    assert result.mask.tolist() == [0, 0, 3, 0, 0, 3, 0]
+
+
+def test_lone_fragment_in_a_segment_is_removed():
+    rr = np.array([800.0, 810.0, 805.0, 120.0, 800.0, 790.0])
+    breaks = np.array([False, False, False, True, True, False])
+    result = clean_rr(rr, breaks=breaks)
+    assert result.n_impossible_removed == 1
+    np.testing.assert_array_equal(result.nn_ms, [800.0, 810.0, 805.0, 800.0, 790.0])
+
+
+def test_nk_leaves_fragments_that_we_merge(nkref):
+    """Deliberate difference from neurokit2: a fragment its rules leave is merged afterwards."""
+    rng = np.random.default_rng(0)
+    rr = np.round(simulate_rr(600, seed=100, ectopic_rate=0.06, missed_rate=0.03))
+    for k in np.sort(rng.integers(5, rr.size - 5, size=rr.size // 40))[::-1]:
+        a = np.floor(rr[k] * rng.uniform(0.35, 0.5))
+        rr = np.concatenate((rr[:k], [a, rr[k] - a], rr[k + 1 :]))
+    theirs = nkref.peaks_clean(rr)
+    ours = clean_rr(rr).nn_ms
+    assert (theirs < RR_MIN_MS).sum() == 1  # neurokit2 keeps a 2xx ms "beat"
+    assert ours.min() >= RR_MIN_MS
+    assert ours.sum() == theirs.sum() == rr.sum()
+    merged, _ = _merge_fragments(theirs, np.zeros(theirs.size, dtype=np.int8))
+    np.testing.assert_array_equal(ours, merged)
 
 
 def test_breaks_keep_correction_within_segments(nkref):
@@ -126,8 +162,10 @@ def test_clean_equals_nk_under_heavy_artifacts(nkref, seed):
         a = np.floor(rr[k] * rng.uniform(0.35, 0.5))
         rr = np.concatenate((rr[:k], [a, rr[k] - a], rr[k + 1 :]))
     result = clean_rr(rr)
-    # neurokit2 has no bounds check: compare on the intervals that survived it.
-    np.testing.assert_array_equal(result.nn_ms, nkref.peaks_clean(rr[result.keep_index]))
+    # Fragments neurokit2's rules leave are merged afterwards (test_nk_leaves_fragments_...).
+    theirs = nkref.peaks_clean(rr)
+    expected, _ = _merge_fragments(theirs, np.zeros(theirs.size, dtype=np.int8))
+    np.testing.assert_array_equal(result.nn_ms, expected)
     assert result.counts()["none"] < result.nn_ms.size
     if seed == 1:  # this series holds every kind of artifact
         assert all(result.counts()[rule] > 0 for rule in RULE_NAMES)

@@ -1,4 +1,4 @@
-"""Quality grades and reasons; NaN markers always carry a reason; the Baevsky stress index."""
+"""Quality grades and reasons; NaN markers always carry a reason."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import pytest
 from analysis import compute_windows, split_quality
 from analysis.quality import QualityFormatError, format_quality, grade_window
 from analysis.simulate import simulate_rr
-from analysis.stress import stress_index
-from analysis.time_domain import WindowIndexError
 from analysis.windows import COLUMNS
 
 MARKERS = [
@@ -79,23 +77,3 @@ def test_grades_follow_artifact_share_and_coverage():
     assert grade_window(n_beats=2, duration_s=1.6, artifact_share=0.0, **common).startswith(
         "insufficient"
     )
-
-
-def test_stress_index_by_hand():
-    # 10 intervals: six in the 800-850 ms bin, the rest spread; range 700-950 ms.
-    nn = np.array([800.0, 810, 820, 830, 840, 845, 700, 760, 900, 950])
-    si = stress_index(nn, np.zeros(10, dtype=np.intp), 1)
-    amo, mo, mxdmn = 60.0, 0.825, 0.25
-    assert si[0] == pytest.approx(amo / (2 * mo * mxdmn), rel=1e-12)
-
-
-def test_stress_index_per_window_and_ties():
-    nn = np.array([800.0, 900.0, 700.0, 700.0, 700.0])
-    win = np.array([0, 0, 1, 1, 1], dtype=np.intp)
-    si = stress_index(nn, win, 3)
-    # Window 0: tie between the 800 and 900 bins -> the lower one, Mo = 0.825 s, AMo = 50 %.
-    assert si[0] == pytest.approx(50.0 / (2 * 0.825 * 0.1))
-    assert np.isnan(si[1])  # no range
-    assert np.isnan(si[2])  # empty
-    with pytest.raises(WindowIndexError):
-        stress_index(nn, win[:3], 3)

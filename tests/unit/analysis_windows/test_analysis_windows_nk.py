@@ -30,6 +30,7 @@ EXPECTED_COLUMNS = [
     "dfa_alpha1",
     "sampen",
     "stress_index",
+    "baevsky_si",
     "quality",
 ]
 

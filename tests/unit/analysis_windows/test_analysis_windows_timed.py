@@ -120,4 +120,4 @@ def test_bad_input_is_a_typed_error(t, rr, kwargs, error):
 def test_empty_recording_gives_empty_table():
     frame = compute_windows([])
     assert len(frame) == 0
-    assert len(frame.columns) == 19
+    assert len(frame.columns) == 20

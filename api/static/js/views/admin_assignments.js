@@ -2,7 +2,7 @@
 // patient data); assigning a colleague gives them the patient's pages, removing it takes them away.
 
 import { del, get, post } from "../api.js";
-import { announce, confirmButton, h, mount } from "../dom.js";
+import { announce, confirmButton, dataTable, h, mount } from "../dom.js";
 import { buildForm } from "../forms.js";
 
 const therapistName = (t) => (t.display_name ? `${t.display_name} (${t.email})` : t.email);
@@ -26,10 +26,10 @@ export async function renderAssignments(main, _params, _current, isCurrent) {
       refresh();
     },
   });
-  const rows = (patients || []).map((p) => h("tr", { dataset: { patientId: p.patient_id } },
-    h("th", { scope: "row", text: p.pseudonym }),
-    h("td", { text: p.has_account ? "yes" : "not yet" }),
-    h("td", {}, p.therapist_ids.length
+  const rows = (patients || []).map((p) => ({ attrs: { dataset: { patientId: p.patient_id } }, cells: [
+    p.pseudonym,
+    p.has_account ? "yes" : "not yet",
+    p.therapist_ids.length
       ? h("ul", { class: "plain-list" }, p.therapist_ids.map((tid) => {
         const t = byId.get(tid);
         const label = t ? therapistName(t) : tid;
@@ -40,7 +40,7 @@ export async function renderAssignments(main, _params, _current, isCurrent) {
             refresh();
           }, { "aria-label": `Remove ${label} from ${p.pseudonym}` }));
       }))
-      : h("span", { class: "flag", text: "⚠ no therapist" }))));
+      : h("span", { class: "flag", text: "⚠ no therapist" })] }));
   if (!isCurrent()) return;
   mount(main,
     h("h1", { text: "Assignments" }),
@@ -53,9 +53,7 @@ export async function renderAssignments(main, _params, _current, isCurrent) {
       h("section", { class: "card", "aria-labelledby": "assigned-title" },
         h("h2", { id: "assigned-title", text: "Patients and their therapists" }),
         rows.length
-          ? h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "assignment-list" },
-            h("caption", { text: `${rows.length} patient${rows.length === 1 ? "" : "s"}` }),
-            h("thead", {}, h("tr", {}, ["Patient", "Login", "Therapists"].map((t) => h("th", { scope: "col", text: t })))),
-            h("tbody", {}, rows)))
+          ? dataTable(`${rows.length} patient${rows.length === 1 ? "" : "s"}`, ["Patient", "Login", "Therapists"], rows,
+            { id: "assignment-list", stack: true })
           : h("p", { class: "muted", text: "No patients yet." }))));
 }

@@ -7,7 +7,7 @@ import { h, mount } from "../dom.js";
 import { buildForm } from "../forms.js";
 
 /** Entries per page. */
-const PAGE_ROWS = 100;
+const PAGE_ROWS = 50;
 const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
 function select(id, label, options, anyLabel) {
@@ -19,11 +19,11 @@ function select(id, label, options, anyLabel) {
 function entryRow(e, tz) {
   return h("tr", { dataset: { auditId: String(e.id), action: e.action } },
     h("th", { scope: "row" }, h("time", { datetime: e.at, text: formatDateTime(e.at, tz) })),
-    h("td", {}, h("span", { text: e.actor || "(unknown)" }), h("div", { class: "muted small", text: e.actor_role })),
-    h("td", { class: "summary" }, h("span", { text: e.summary }), h("div", { class: "muted small", text: e.action })),
-    h("td", { text: e.patient_pseudonym || "–" }),
-    h("td", { class: "muted small route", text: e.resource }),
-    h("td", { class: "muted small", text: e.client_addr || "" }));
+    h("td", { "data-label": "Who" }, h("span", { text: e.actor || "(unknown)" }), h("div", { class: "muted small", text: e.actor_role })),
+    h("td", { class: "summary", "data-label": "What" }, h("span", { text: e.summary }), h("div", { class: "muted small", text: e.action })),
+    h("td", { class: "patient", "data-label": "Patient", text: e.patient_pseudonym || "–" }),
+    h("td", { class: "muted small route", "data-label": "Route", text: e.resource }),
+    h("td", { class: "muted small", "data-label": "From", text: e.client_addr || "–" }));
 }
 
 export async function renderAudit(main, _params, _current, isCurrent) {
@@ -54,7 +54,7 @@ export async function renderAudit(main, _params, _current, isCurrent) {
     if (beforeId === null || !body) {
       body = h("tbody", {});
       mount(results, rows.length
-        ? h("div", { class: "table-scroll" }, h("table", { class: "data-table audit-table", id: "audit-list" },
+        ? h("div", { class: "table-scroll" }, h("table", { class: "data-table stack audit-table", id: "audit-list" },
           h("caption", { text: "Audit entries, newest first" }),
           h("thead", {}, h("tr", {}, ["When", "Who", "What", "Patient", "Route", "From"].map((t) => h("th", { scope: "col", text: t })))),
           body))

@@ -3,7 +3,7 @@
 
 import { del, get, post } from "../api.js";
 import { formatDateTime } from "../dates.js";
-import { announce, confirmButton, h, mount } from "../dom.js";
+import { announce, confirmButton, dataTable, h, mount } from "../dom.js";
 import { buildForm } from "../forms.js";
 import { linkPanel } from "../share.js";
 
@@ -48,13 +48,17 @@ function userRow(u, current, pseudonyms, onChange) {
       onChange();
     }, { "aria-label": `Deactivate ${u.email}` }));
   }
-  return h("tr", { dataset: { userId: u.id, role: u.role } },
-    h("th", { scope: "row", text: name }),
-    h("td", { class: "email", text: u.email }),
-    h("td", { text: u.role === "patient" && pseudonyms.get(u.patient_id) ? `Patient (${pseudonyms.get(u.patient_id)})` : ROLE_NAMES[u.role] }),
-    h("td", { class: "state", text: state(u) }),
-    h("td", { class: "num", text: u.role === "therapist" ? String(u.patients) : "" }),
-    h("td", { class: "actions" }, actions, result));
+  return {
+    attrs: { dataset: { userId: u.id, role: u.role } },
+    cells: [
+      name,
+      h("span", { class: "email", text: u.email }),
+      u.role === "patient" && pseudonyms.get(u.patient_id) ? `Patient (${pseudonyms.get(u.patient_id)})` : ROLE_NAMES[u.role],
+      h("span", { class: "state", text: state(u) }),
+      u.role === "therapist" ? String(u.patients) : "–",
+      h("div", { class: "actions" }, actions, result),
+    ],
+  };
 }
 
 export async function renderUsers(main, _params, current, isCurrent) {
@@ -68,10 +72,9 @@ export async function renderUsers(main, _params, current, isCurrent) {
     const [users, patients] = await Promise.all([get("/v1/users"), get("/v1/assignments/patients")]);
     const pseudonyms = new Map((patients || []).map((p) => [p.patient_id, p.pseudonym]));
     const shown = (users || []).filter((u) => !roleFilter.value || u.role === roleFilter.value);
-    mount(listHost, h("div", { class: "table-scroll" }, h("table", { class: "data-table users-table", id: "user-list" },
-      h("caption", { text: `${shown.length} account${shown.length === 1 ? "" : "s"}` }),
-      h("thead", {}, h("tr", {}, ["Name", "Email", "Role", "State", "Patients", "Actions"].map((t) => h("th", { scope: "col", text: t })))),
-      h("tbody", {}, shown.map((u) => userRow(u, current, pseudonyms, renderList))))));
+    mount(listHost, dataTable(`${shown.length} account${shown.length === 1 ? "" : "s"}`,
+      ["Name", "Email", "Role", "State", "Patients", "Actions"],
+      shown.map((u) => userRow(u, current, pseudonyms, renderList)), { id: "user-list", class: "users-table", stack: true }));
   }
   roleFilter.addEventListener("change", renderList);
 

@@ -10,6 +10,24 @@ const timeOf = (iso, tz) => formatTime(iso, tz);
 /** Today's window axis reaches this far past the current time (s), so the latest window has room. */
 const LIVE_AXIS_LEAD_S = 1800;
 
+/** The windows' axis: their hours with some room, at least AXIS_MIN_S wide, never outside the day. */
+const AXIS_PAD_S = 1800;
+const AXIS_MIN_S = 2 * 3600;
+
+function windowsAxis(windows, dayStartS, dayEndS) {
+  if (!windows.length) return [dayStartS, dayEndS];
+  const first = Date.parse(windows[0].window_start) / 1000;
+  const last = Date.parse(windows[windows.length - 1].window_start) / 1000 + (windows[windows.length - 1].window_s || 300);
+  let start = Math.max(dayStartS, first - AXIS_PAD_S);
+  let end = Math.min(dayEndS, last + AXIS_PAD_S);
+  if (end - start < AXIS_MIN_S) {
+    const grow = (AXIS_MIN_S - (end - start)) / 2;
+    start = Math.max(dayStartS, start - grow);
+    end = Math.min(dayEndS, end + grow);
+  }
+  return [start, end];
+}
+
 /** While today is shown, it is reloaded this often so live beats appear (ms). */
 const LIVE_REFRESH_MS = 20000;
 
@@ -40,7 +58,8 @@ export async function renderDay(main, { patientId, day }, current, isCurrent) {
   const isToday = day === localDay(Date.now(), tz);
   const dayStartS = localMidnightMs(day, tz) / 1000;
   const dayEndS = localMidnightMs(addDays(day, 1), tz) / 1000;
-  const axis = [dayStartS, isToday ? Math.min(dayEndS, Date.now() / 1000 + LIVE_AXIS_LEAD_S) : dayEndS];
+  const dayEndShownS = isToday ? Math.min(dayEndS, Date.now() / 1000 + LIVE_AXIS_LEAD_S) : dayEndS;
+  const axis = windowsAxis(list, dayStartS, dayEndShownS);
   if (isToday) {
     parts.push(h("p", { class: "notice", id: "live-note",
       text: `Today: new beats appear as the collector uploads them (this page reloads every ${LIVE_REFRESH_MS / 1000} s).` }));

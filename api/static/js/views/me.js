@@ -4,9 +4,11 @@
 import { h, mount } from "../dom.js";
 import { ownPatient } from "./own_patient.js";
 import { readingsSection } from "./me_readings.js";
+import { sessionsSection } from "./me_sessions.js";
 import { journalSection, renderJournalEdit } from "./me_journal.js";
 import { strapSection } from "./me_strap.js";
 import { consentSection } from "./me_consent.js";
+import { questionnairesSection, remindersSection } from "./me_questionnaires.js";
 
 export { renderJournalEdit };
 
@@ -18,9 +20,12 @@ export { renderJournalEdit };
  * journal.
  */
 export const PATIENT_SECTIONS = [
+  questionnairesSection,
   readingsSection,
+  sessionsSection,
   journalSection,
   strapSection,
+  remindersSection,
   consentSection,
 ];
 

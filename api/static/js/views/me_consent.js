@@ -17,6 +17,7 @@ function sharedList() {
     h("ul", {},
       h("li", { text: "Your heartbeat intervals and the values computed from them (heart rate, heart-rate variability, signal quality)." }),
       h("li", { text: "The dates and kinds of your sessions and appointments, and the tags, mood and body scores of your journal notes." }),
+      h("li", { text: "Your questionnaire answers and their scores (PHQ-9, GAD-7, PCL-5), with their dates." }),
       h("li", { text: "The words of your journal notes only if you turn on the second switch." })),
     h("h3", { text: "What they never receive" }),
     h("ul", {},

@@ -6,6 +6,7 @@ import { formatDateTime } from "../dates.js";
 import { announce, confirmButton, h, mount } from "../dom.js";
 import { buildForm } from "../forms.js";
 import { ownPatient } from "./own_patient.js";
+import { loadCrisisInfo, readingNotice } from "../questionnaires.js";
 
 /** Notes listed under the form (newest first); older ones are on the therapist's timeline as well. */
 const LISTED = 10;
@@ -49,7 +50,7 @@ function entryItem(patient, entry, tz, refresh) {
 export async function journalSection({ patient, refresh }) {
   const tz = patient.timezone || "UTC";
   const since = new Date(Date.now() - LIST_DAYS * 86400000).toISOString();
-  const [entries, form] = await Promise.all([
+  const [entries, form, crisisInfo] = await Promise.all([
     get(`/v1/patients/${patient.id}/journal`, { start: since }),
     buildForm({
       form: "journal",
@@ -63,11 +64,13 @@ export async function journalSection({ patient, refresh }) {
         refresh();
       },
     }),
+    loadCrisisInfo(),
   ]);
   const latest = [...(entries || [])].sort((a, b) => b.at.localeCompare(a.at)).slice(0, LISTED);
   return h("section", { class: "card journal", id: "journal", "aria-labelledby": "journal-title" },
     h("h2", { id: "journal-title", text: "Journal" }),
     h("p", { class: "muted small", text: "A few words about your day, your body and your mood. Your therapist sees your notes beside your readings." }),
+    readingNotice(crisisInfo, "journal-reading-notice"),
     form.el,
     h("h3", { text: "Your latest notes" }),
     latest.length

@@ -3,7 +3,7 @@
 
 import { del, get, patch, post } from "../api.js";
 import { formatDateTime } from "../dates.js";
-import { add, announce, confirmButton, h, mount } from "../dom.js";
+import { add, announce, confirmButton, dataTable, h, mount } from "../dom.js";
 import { buildForm } from "../forms.js";
 import { pairingPanel } from "../pairing.js";
 import { linkPanel } from "../share.js";
@@ -58,19 +58,20 @@ async function loginSection(patient, login, invites, refresh) {
   const invitesHost = h("div", { id: "invites" });
   function renderInvites(list = null) {
     const show = (items) => mount(invitesHost, items.length
-      ? h("table", { class: "data-table", id: "invite-list" },
-        h("caption", { text: "Invitations" }),
-        h("thead", {}, h("tr", {}, ["Email", "Made", "Valid until", "State", ""].map((t) => h("th", { scope: "col", text: t })))),
-        h("tbody", {}, items.map((i) => h("tr", { dataset: { inviteId: i.id, state: i.state } },
-          h("th", { scope: "row", text: i.email }),
-          h("td", { text: formatDateTime(i.created_at, tz) }),
-          h("td", { text: formatDateTime(i.expires_at, tz) }),
-          h("td", { text: INVITE_STATES[i.state] || i.state }),
-          h("td", {}, i.state === "open" ? confirmButton("Withdraw", "Withdraw this invitation?", "Yes, withdraw", async () => {
+      ? dataTable("Invitations", ["Email", "Made", "Valid until", "State", "Withdraw"], items.map((i) => ({
+        attrs: { dataset: { inviteId: i.id, state: i.state } },
+        cells: [
+          i.email,
+          formatDateTime(i.created_at, tz),
+          formatDateTime(i.expires_at, tz),
+          INVITE_STATES[i.state] || i.state,
+          i.state === "open" ? confirmButton("Withdraw", "Withdraw this invitation?", "Yes, withdraw", async () => {
             await del(`/v1/patients/${patient.id}/invites/${i.id}`);
             announce("The invitation was withdrawn; its link no longer works.", "ok");
             refresh();
-          }, { "aria-label": `Withdraw the invitation to ${i.email}` }) : null)))))
+          }, { "aria-label": `Withdraw the invitation to ${i.email}` }) : "–",
+        ],
+      })), { id: "invite-list", stack: true })
       : null);
     if (list) show(list);
     else get(`/v1/patients/${patient.id}/invites`).then(show);

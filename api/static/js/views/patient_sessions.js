@@ -2,7 +2,7 @@
 // integration suggestion), edit and delete. Every change is audited and recomputes the patient's verdicts.
 
 import { del, get, post, put } from "../api.js";
-import { addDays, dayIn, formatDateTime, formatDay, fromLocalInput } from "../dates.js";
+import { addDays, dayIn, formatDateTime, formatDay, formatTime, fromLocalInput } from "../dates.js";
 import { announce, confirmButton, h, mount } from "../dom.js";
 import { buildForm, loadForms } from "../forms.js";
 import { patientHeader } from "./patient_tabs.js";
@@ -63,11 +63,12 @@ function sessionRow(rules, patient, s, sessions, tz, refresh) {
   }
   return h("tr", { dataset: { sessionId: s.id, kind: s.kind } },
     h("th", { scope: "row" }, h("time", { datetime: s.started_at, text: formatDateTime(s.started_at, tz) }),
-      s.ended_at ? h("div", { class: "muted small", text: `until ${formatDateTime(s.ended_at, tz)}` }) : null),
-    h("td", {}, h("span", { class: `kind kind-${s.kind}`, text: KIND_NAMES[s.kind] }), follow),
-    h("td", { text: medicineDetails(rules, s) || "–" }),
-    h("td", { class: "note-cell", text: s.note || "" }),
-    h("td", { class: "actions" },
+      s.ended_at ? h("div", { class: "muted small", text: `until ${dayIn(s.ended_at, tz) === dayIn(s.started_at, tz)
+        ? formatTime(s.ended_at, tz) : formatDateTime(s.ended_at, tz)}` }) : null),
+    h("td", { "data-label": "Kind" }, h("span", { class: `kind kind-${s.kind}`, text: KIND_NAMES[s.kind] }), follow),
+    h("td", { "data-label": "Medicine", text: medicineDetails(rules, s) || "–" }),
+    h("td", { class: "note-cell", "data-label": "Note", text: s.note || "–" }),
+    h("td", { class: "actions", "data-label": "Actions" },
       h("a", { href: `#/patients/${patient.id}/sessions/${s.id}/edit`, class: "button-link small", text: "Edit",
         "aria-label": `Edit the ${KIND_NAMES[s.kind].toLowerCase()} of ${formatDateTime(s.started_at, tz)}` }),
       " ",
@@ -97,7 +98,7 @@ export async function renderSessions(main, { patientId }, _current, isCurrent) {
       h("a", { href: `${base}/other`, class: "button-link", id: "new-other", text: "Other appointment" })),
     h("p", { class: "muted small", text: `Times in the patient's time zone (${tz}). Changing or deleting a medicine session recomputes the baseline and the periods after it.` }),
     list.length
-      ? h("div", { class: "table-scroll" }, h("table", { class: "data-table sessions-table", id: "sessions-list" },
+      ? h("div", { class: "table-scroll" }, h("table", { class: "data-table stack sessions-table", id: "sessions-list" },
         h("caption", { text: `${list.length} sessions and appointments, newest first` }),
         h("thead", {}, h("tr", {}, ["When", "Kind", "Medicine", "Note", "Actions"].map((t) => h("th", { scope: "col", text: t })))),
         h("tbody", {}, list.map((s) => sessionRow(rules, patient, s, list, tz, refresh)))))

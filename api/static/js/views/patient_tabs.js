@@ -7,6 +7,7 @@ import { h } from "../dom.js";
 export const PATIENT_TABS = [
   ["trend", "Trend", ""],
   ["sessions", "Sessions", "/sessions"],
+  ["questionnaires", "Questionnaires", "/questionnaires"],
   ["access", "Login, straps and consent", "/access"],
 ];
 

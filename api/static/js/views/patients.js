@@ -4,6 +4,7 @@
 import { get } from "../api.js";
 import { fmt, h, mount } from "../dom.js";
 import { addDays, formatDateTime, formatDay, localDay, normalizeTimeline, patientSummary } from "../model.js";
+import { alertBadge, alertBanner, questionnaireFlags } from "../questionnaires.js";
 
 const SUMMARY_DAYS = 35;
 
@@ -67,21 +68,23 @@ export async function renderPatientList(main, _params, _current, isCurrent) {
       const login = p.has_account ? null : p.invite_state === "open" ? "invited, no login yet" : "no login yet";
       const name = h("th", { scope: "row" },
         h("a", { href: `#/patients/${p.id}`, class: "patient-link", dataset: { patientId: p.id }, text: p.display_name || p.pseudonym }),
-        h("div", { class: "muted small", text: [p.pseudonym, login].filter(Boolean).join(" · ") }));
+        h("div", { class: "muted small", text: [p.pseudonym, login].filter(Boolean).join(" · ") }),
+        alertBadge(p));
       if (error) return h("tr", {}, name, h("td", { colspan: 6, class: "notice-error", text: error }));
       const lastSync = p.last_sync_at || p.last_seen_at || p.last_upload_at;
-      return h("tr", { dataset: { patientId: p.id } },
+      const flags = [...summary.flags, ...questionnaireFlags(p)];
+      return h("tr", { dataset: { patientId: p.id }, class: p.open_safety_alerts ? "row-alert" : null },
         name,
         h("td", { text: lastSync ? formatDateTime(lastSync, tz) : summary.lastDataDay ? `data on ${formatDay(summary.lastDataDay)}` : "never" }),
         h("td", { text: `${fmt(summary.wearHours7d, 1)} h` }),
         h("td", {}, positionBadge(summary)),
-        h("td", {}, summary.flags.length
-          ? h("ul", { class: "flags" }, summary.flags.map((f) => h("li", { class: "flag", text: `⚠ ${f}` })))
+        h("td", {}, flags.length
+          ? h("ul", { class: "flags" }, flags.map((f) => h("li", { class: "flag", text: `⚠ ${f}` })))
           : h("span", { class: "muted", text: "none" })),
         h("td", { text: summary.lastSession ? `${summary.lastSession.kind}, ${formatDateTime(summary.lastSession.startedAt, tz)}` : "–" }),
         h("td", { text: summary.nextSession ? `${summary.nextSession.kind}, ${formatDateTime(summary.nextSession.startedAt, tz)}` : "–" }));
     })));
-  mount(main, heading,
-    h("p", { class: "muted", text: "How many of the last 7 complete days count (and how many of those were only fair quality), then their mean ln RMSSD against the patient's own band: where 90 % of a stable person's 7-day means fall. Flags mark data quality and missing integration appointments, never a diagnosis." }),
+  mount(main, heading, alertBanner(patients),
+    h("p", { class: "muted", text: "How many of the last 7 complete days count (and how many of those were only fair quality), then their mean ln RMSSD against the patient's own band: where 90 % of a stable person's 7-day means fall. Flags mark data quality, missing integration appointments and questionnaires due, never a diagnosis." }),
     h("div", { class: "table-scroll" }, table));
 }

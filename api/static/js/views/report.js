@@ -4,7 +4,9 @@
 import { get } from "../api.js";
 import { dataTable, fmt, h, mount } from "../dom.js";
 import { addDays, formatDateTime, journalBetween, localDay, medicineSessions } from "../model.js";
+import { formatDate, formatDayRange } from "../dates.js";
 import { loadTimeline } from "./patients.js";
+import { loadSymptoms, symptomReportSection } from "../symptoms.js";
 import { baselineText, familyText, loadIntegration, sessionCard } from "./timeline.js";
 
 export async function renderReport(main, { patientId, sessionId }, current, isCurrent) {
@@ -24,6 +26,7 @@ export async function renderReport(main, { patientId, sessionId }, current, isCu
   const lastDay = periods.length ? periods[periods.length - 1].lastDay : sessionDay;
   const timeline = await loadTimeline(patientId, base.firstDay || addDays(sessionDay, -1), lastDay > sessionDay ? lastDay : sessionDay);
   const medicine = medicineSessions(timeline.sessions, tz).find((m) => m.id === sessionId);
+  const symptoms = await loadSymptoms(patientId, sessionDay, lastDay > sessionDay ? lastDay : sessionDay);
   if (!isCurrent()) return;
   const name = patient.display_name || patient.pseudonym;
   const notes = periods.map((p) => ({
@@ -38,7 +41,7 @@ export async function renderReport(main, { patientId, sessionId }, current, isCu
     h("article", { class: "report", id: "session-report" },
       h("header", {},
         h("h1", { text: `Session report: ${name}` }),
-        h("p", { text: `Pseudonym ${patient.pseudonym || "–"} · time zone ${tz} · judged on ${integration.today || "–"} · printed ${formatDateTime(Date.now(), tz)}` })),
+        h("p", { text: `Pseudonym ${patient.pseudonym || "–"} · time zone ${tz} · judged on ${integration.today ? formatDate(integration.today) : "–"} · printed ${formatDateTime(Date.now(), tz)}` })),
       h("h2", { text: "Session" }),
       h("p", { text: `${raw.kind === "medicine" ? "Medicine session" : raw.kind} on ${formatDateTime(raw.started_at, tz)}${raw.note ? `: ${raw.note}` : ""}` }),
       medicine && medicine.integration ? h("p", { text: `Integration appointment: ${formatDateTime(medicine.integration.startedAt, tz)}` })
@@ -53,9 +56,10 @@ export async function renderReport(main, { patientId, sessionId }, current, isCu
       model ? h("p", { class: "small", id: "report-model", text: `Model: ${model.method}; ${model.nObs} days, day-to-day autocorrelation ${fmt(model.rho)}, SD ${fmt(model.sd)}, trend ${fmt(model.trendPerDay * 28, 2)} ln ms per 4 weeks.` }) : null,
       h("p", { class: "small", text: "A period under way or not begun gets no number. \"Cannot tell yet\" means too few valid days; "
         + "\"no change shown\" means the days could not show a change smaller than the stated smallest visible change (80 % power)." }),
+      symptomReportSection(symptoms.change.find((c) => c.session_id === sessionId), symptoms.instruments, tz),
       h("h2", { text: "Journal notes in these periods" }),
       notes.map(({ period, entries }) => h("section", { class: "report-period" },
-        h("h3", { text: period.nPossible ? `${period.label} (${period.firstDay} to ${period.lastDay})` : `${period.label} (no days: the next medicine session came first)` }),
+        h("h3", { text: period.nPossible ? `${period.label} (${formatDayRange(period.firstDay, period.lastDay)})` : `${period.label} (no days: the next medicine session came first)` }),
         !period.nPossible ? null : entries.length
           ? dataTable(`Notes, ${period.label}`, ["When", "Text", "Tags", "Mood", "Body"],
             entries.map((j) => [formatDateTime(j.at, tz), j.text, j.tags.join(", "), j.mood ?? "–", j.body ?? "–"]))

@@ -4,7 +4,7 @@
 
 import { download, get, saveBlob } from "../api.js";
 import { formatDateTime, formatDayRange, today } from "../dates.js";
-import { announce, h, mount } from "../dom.js";
+import { announce, dataTable, h, mount } from "../dom.js";
 import { buildForm } from "../forms.js";
 
 const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -14,20 +14,21 @@ function megabytes(bytes) {
 }
 
 function cohortTable(cohort, tz) {
-  return h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "cohort-list" },
-    h("caption", { text: `${cohort.length} patient${cohort.length === 1 ? "" : "s"} with research consent` }),
-    h("thead", {}, h("tr", {}, [h("th", { scope: "col" }, h("span", { class: "visually-hidden", text: "Include" })),
-      ...["Pseudonym", "Days with data", "Days with a daily value", "Recorded", "Journal text", "Consent given"]
-        .map((t) => h("th", { scope: "col", text: t }))])),
-    h("tbody", {}, cohort.map((p) => h("tr", { dataset: { pseudonym: p.pseudonym } },
-      h("td", {}, h("input", { type: "checkbox", class: "include", id: `include-${p.pseudonym}`, value: p.pseudonym, checked: true,
-        "aria-label": `Include ${p.pseudonym} in the export` })),
-      h("th", { scope: "row", class: "pseudonym", text: p.pseudonym }),
-      h("td", { class: "num", text: String(p.days_with_data) }),
-      h("td", { class: "num", text: String(p.days_with_value) }),
-      h("td", { text: p.first_day ? formatDayRange(p.first_day, p.last_day) : "no recordings yet" }),
-      h("td", { text: p.journal_text ? "included" : "not included" }),
-      h("td", { text: p.consent_updated_at ? formatDateTime(p.consent_updated_at, tz) : "–" }))))));
+  const headers = ["Pseudonym", "Days with data", "Days with a daily value", "Recorded", "Journal text", "Consent given", "Include"];
+  return dataTable(`${cohort.length} patient${cohort.length === 1 ? "" : "s"} with research consent`, headers,
+    cohort.map((p) => ({
+      attrs: { dataset: { pseudonym: p.pseudonym } },
+      cells: [
+        h("span", { class: "pseudonym", text: p.pseudonym }),
+        String(p.days_with_data),
+        String(p.days_with_value),
+        p.first_day ? formatDayRange(p.first_day, p.last_day) : "no recordings yet",
+        p.journal_text ? "included" : "not included",
+        p.consent_updated_at ? formatDateTime(p.consent_updated_at, tz) : "–",
+        h("input", { type: "checkbox", class: "include", id: `include-${p.pseudonym}`, value: p.pseudonym, checked: true,
+          "aria-label": `Include ${p.pseudonym} in the export` }),
+      ],
+    })), { id: "cohort-list", stack: true });
 }
 
 export async function renderResearch(main, _params, _current, isCurrent) {
@@ -49,6 +50,7 @@ export async function renderResearch(main, _params, _current, isCurrent) {
   const form = await buildForm({
     form: "export",
     id: "export-form",
+    class: "narrow",
     submit: "Check and download",
     fields: [
       { name: "format", value: "csv" },

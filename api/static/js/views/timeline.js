@@ -9,6 +9,8 @@ import {
   INTEGRATION_WITHIN_DAYS, addDays, fillDays, formatDateTime, formatDay, localDay, medicineSessions,
   normalizeIntegration, poorDays,
 } from "../model.js";
+import { formatDayRange } from "../dates.js";
+import { loadSymptoms, symptomCardSection, symptomPanel } from "../symptoms.js";
 import { patientHeader } from "./patient_tabs.js";
 import { loadTimeline } from "./patients.js";
 
@@ -69,7 +71,7 @@ function periodRow(period) {
   const caveat = q.caveat ? h("div", { class: "caveat", text: `⚠ ${q.caveat}` }) : null;
   const days = h("td", { class: "days" },
     h("div", { text: daysText(period.nDays, period.nPossible, period.neededDays, q.nFair, q.artifactShare) }),
-    period.nPossible ? h("div", { class: "muted small", text: `${period.firstDay} to ${period.lastDay}` }) : null);
+    period.nPossible ? h("div", { class: "muted small", text: formatDayRange(period.firstDay, period.lastDay) }) : null);
   const change = period.state === "verdict"
     ? h("td", { class: "num change" },
       h("span", { class: "diff", text: signed(period.diff) }),
@@ -87,7 +89,7 @@ function periodRow(period) {
 /** "Baseline: 26 of 28 days valid (needs 10) · 3 fair · artifacts 1 % — level 4.02, SD 0.21". */
 export function baselineText(base) {
   if (!base.ok) return `Baseline: cannot tell yet (${base.reason || "no baseline"})`;
-  return `Baseline ${base.firstDay} to ${base.lastDay}: ${daysText(base.nDays, base.nPossible, base.neededDays, base.nFair, base.artifactShare)}`
+  return `Baseline ${formatDayRange(base.firstDay, base.lastDay)}: ${daysText(base.nDays, base.nPossible, base.neededDays, base.nFair, base.artifactShare)}`
     + ` — level ${fmt(base.mean)} ± ${fmt(base.sd)} (day-to-day SD)${base.provisional ? ", still growing" : ""}`;
 }
 
@@ -100,7 +102,7 @@ export function familyText(integration) {
 }
 
 /** A per-session card: each period's state, days and quality, and the change against baseline. */
-export function sessionCard(patientId, medicine, integration, tz, { reportLink = true, familyNote = true } = {}) {
+export function sessionCard(patientId, medicine, integration, tz, { reportLink = true, familyNote = true, symptoms = null } = {}) {
   const base = integration.baseline;
   const caveats = integration.periods.filter((p) => p.quality.caveat);
   return h("article", { class: "card session-card", dataset: { sessionId: medicine.id } },
@@ -115,6 +117,7 @@ export function sessionCard(patientId, medicine, integration, tz, { reportLink =
       h("caption", { class: "visually-hidden", text: "Change of ln RMSSD against baseline, per period" }),
       h("thead", {}, h("tr", {}, ["Period", "Days and quality", "Δ ln RMSSD", "Verdict"].map((t) => h("th", { scope: "col", text: t })))),
       h("tbody", {}, integration.periods.map(periodRow)))),
+    symptoms,
     familyNote ? h("p", { class: "muted small family-note", text: familyText(integration) }) : null,
     reportLink ? h("p", {}, h("a", { href: `#/patients/${patientId}/sessions/${medicine.id}/report`, class: "report-link", text: "Printable session report" })) : null);
 }
@@ -129,7 +132,7 @@ function legendNote(timeline) {
       h("span", { class: "point-key point-other", "aria-hidden": "true", text: "◌" }), " not counted (today, or measured another way)",
       ". Poor-signal days are left out and listed below. Red line: 7-day mean of the days that count."),
     h("p", { id: "band-definition", text: band.ok
-      ? `Green band: ${band.definition}. Baseline ${band.firstDay} to ${band.lastDay}, ${band.nDays} of ${band.nPossible} days valid.`
+      ? `Green band: ${band.definition}. Baseline ${formatDayRange(band.firstDay, band.lastDay)}, ${band.nDays} of ${band.nPossible} days valid.`
       : `No band yet: ${band.reason || "no baseline"}.` }),
     h("p", { text: "Orange shading: days 1–14 after a medicine session (lighter to day 28). Empty stretches are days without wear. "
       + "✎ pins: journal entries (hover, focus or tap). Click a day to see its 5-minute windows." }));
@@ -197,15 +200,20 @@ export async function buildTimeline(patient, { simplified = false, isCurrent = (
   section.append(
     h("h2", { text: "Daily regulation (ln RMSSD)" }),
     trend, legendNote(timeline), poorDaysNote(days, patientBase), pinPanel);
+  // questionnaires beside physiology (therapist's view): the symptom panel on the same days
+  const symptoms = simplified ? null : await loadSymptoms(patient.id, firstDay, today);
+  if (!isCurrent()) return null;
   if (!simplified) {
     section.append(h("h2", { text: "Resting heart rate and stress index" }), dailyVitalsChart(days));
+    section.append(symptomPanel({ days, responses: symptoms.responses, journal: timeline.journal,
+      instruments: symptoms.instruments, medicine, tz }));
   }
   const withData = days.filter((d) => !d.missing);
   section.append(details("Numbers for these charts (table)", dataTable(
-    `Daily values, ${firstDay} to ${today} (${tz})`,
+    `Daily values, ${formatDayRange(firstDay, today)} (${tz})`,
     ["Day", "Quality", "Counts", "ln RMSSD", "7-day mean (days)", "Band", "Resting HR", "Stress index", "Wear (h)", "Source"],
     withData.map((d) => [
-      h("a", { href: `${patientBase}/day/${d.day}`, text: d.day }),
+      h("a", { href: `${patientBase}/day/${d.day}`, text: formatDay(d.day) }),
       h("span", { class: `grade grade-${d.grade}`, text: [d.grade, ...d.qualityNotes].join(": ") }),
       countsText(d),
       fmt(d.lnRmssd),
@@ -227,7 +235,8 @@ export async function buildTimeline(patient, { simplified = false, isCurrent = (
   for (const { m, integration, error } of results) {
     cards.append(error
       ? h("article", { class: "card session-card" }, h("h3", { text: `Medicine session ${formatDateTime(m.startedAt, tz)}` }), h("p", { class: "notice-error", text: error }))
-      : sessionCard(patient.id, m, integration, tz, { reportLink: true }));
+      : sessionCard(patient.id, m, integration, tz, { reportLink: true,
+        symptoms: symptoms ? symptomCardSection(symptoms.change.find((c) => c.session_id === m.id), symptoms.instruments, tz) : null }));
   }
 
   const sessionsSorted = [...timeline.sessions].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
