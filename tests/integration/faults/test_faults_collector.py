@@ -99,6 +99,8 @@ async def test_the_uploader_waits_out_retry_after_and_delivers_once(
     result = await uploader.upload_pending()
     await uploader.aclose()
     assert result.complete and result.accepted == pending and result.duplicates == 0
-    stored = sql(db_url, "SELECT count(*) AS n FROM beats WHERE device_id = %s", (device.device_id,))
+    stored = sql(
+        db_url, "SELECT count(*) AS n FROM beats WHERE device_id = %s", (device.device_id,)
+    )
     assert stored[0]["n"] == pending
     spool.close()
