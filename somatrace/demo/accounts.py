@@ -31,12 +31,12 @@ class DemoPatient:
     live: bool = False
 
 
-ADMIN: Final = DemoLogin("admin", "admin@demo.somatrace.org", "demo-admin-pass", "Demo admin")
+ADMIN: Final = DemoLogin("admin", "admin@demo.somatrace.org", "demo-open-lantern", "Demo admin")
 THERAPIST: Final = DemoLogin(
-    "therapist", "therapist@demo.somatrace.org", "demo-therapist-pass", "Dr. Demo Therapist"
+    "therapist", "therapist@demo.somatrace.org", "demo-quiet-harbour", "Dr. Demo Therapist"
 )
 RESEARCHER: Final = DemoLogin(
-    "researcher", "researcher@demo.somatrace.org", "demo-researcher-pass", "Demo Researcher"
+    "researcher", "researcher@demo.somatrace.org", "demo-copper-atlas", "Demo Researcher"
 )
 
 #: Days of simulated history per patient (six weeks, as the issue asks).

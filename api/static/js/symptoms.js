@@ -251,7 +251,7 @@ export function changeTable(sessionChange, instruments, tz) {
     const stateText = { done: "", due: "due", overdue: "overdue", missed: "not answered", upcoming: "not yet due" };
     wrap.append(h("p", { class: "small baseline-line" }, h("strong", { text: `${shortTitle(instruments, item.instrument)} ` }),
       baselineWords(item, instruments, tz)));
-    wrap.append(h("div", { class: "table-scroll" }, h("table", { class: "data-table symptom-points", dataset: { instrument: item.instrument } },
+    wrap.append(h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table symptom-points", dataset: { instrument: item.instrument } },
       h("caption", { class: "visually-hidden", text: `${shortTitle(instruments, item.instrument)} after the session` }),
       h("thead", {}, h("tr", {}, ["Point", "Answered", "Score", "Change vs baseline", "Since the session", "Response / remission"]
         .map((t) => h("th", { scope: "col", text: t })))),

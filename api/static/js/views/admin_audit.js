@@ -54,7 +54,7 @@ export async function renderAudit(main, _params, _current, isCurrent) {
     if (beforeId === null || !body) {
       body = h("tbody", {});
       mount(results, rows.length
-        ? h("div", { class: "table-scroll" }, h("table", { class: "data-table stack audit-table", id: "audit-list" },
+        ? h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table stack audit-table", id: "audit-list" },
           h("caption", { text: "Audit entries, newest first" }),
           h("thead", {}, h("tr", {}, ["When", "Who", "What", "Patient", "Route", "From"].map((t) => h("th", { scope: "col", text: t })))),
           body))

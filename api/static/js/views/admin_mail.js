@@ -33,7 +33,7 @@ export async function renderMail(main, _params, _current, isCurrent) {
     h("tbody", {}, STATES.map((s) => h("tr", {}, h("th", { scope: "row", text: STATE_TEXT[s] }),
       h("td", { class: "num", dataset: { state: s }, text: String(status.counts[s] || 0) })))));
   const failures = status.failures.length
-    ? h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "mail-failures" },
+    ? h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table", id: "mail-failures" },
       h("caption", { text: "Latest messages not delivered" }),
       h("thead", {}, h("tr", {}, ["Queued", "Kind", "To", "State", "Attempts", "Last error", ""].map((t) => h("th", { scope: "col", text: t })))),
       h("tbody", {}, status.failures.map((f) => h("tr", { dataset: { outboxId: String(f.id) } },

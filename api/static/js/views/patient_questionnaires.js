@@ -58,7 +58,7 @@ function acknowledgedList(alerts, instruments, tz) {
 
 function responsesTable(responses, instruments, tz) {
   if (!responses.length) return h("p", { class: "muted", id: "no-responses", text: "No answers yet." });
-  return h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "responses-table" },
+  return h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table", id: "responses-table" },
     h("caption", { text: `${responses.length} answered questionnaires, newest first` }),
     h("thead", {}, h("tr", {}, ["When", "Questionnaire", "Total", "Entered", "Answers"].map((t) => h("th", { scope: "col", text: t })))),
     h("tbody", {}, [...responses].reverse().map((r) => h("tr", { dataset: { responseId: r.id }, class: r.safety_alert ? "row-alert" : null },
@@ -173,7 +173,7 @@ function protocolEditor(patient, state, instruments) {
     h("h2", { id: "protocol-title", text: "Protocol" }),
     h("p", { id: "protocol-source", text: state.customized ? "Changed for this patient from the clinic's template." : "The clinic's template, unchanged." }),
     h("label", { for: "proto-template", text: "Template" }), template,
-    h("div", { class: "table-scroll" }, table),
+    h("div", { class: "table-scroll", tabindex: "0" }, table),
     error,
     h("div", { class: "form-buttons" },
       h("button", { type: "button", class: "primary", id: "save-protocol", text: "Save protocol", on: { click: () => save(false) } }),

@@ -98,7 +98,7 @@ export async function renderSessions(main, { patientId }, _current, isCurrent) {
       h("a", { href: `${base}/other`, class: "button-link", id: "new-other", text: "Other appointment" })),
     h("p", { class: "muted small", text: `Times in the patient's time zone (${tz}). Changing or deleting a medicine session recomputes the baseline and the periods after it.` }),
     list.length
-      ? h("div", { class: "table-scroll" }, h("table", { class: "data-table stack sessions-table", id: "sessions-list" },
+      ? h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table stack sessions-table", id: "sessions-list" },
         h("caption", { text: `${list.length} sessions and appointments, newest first` }),
         h("thead", {}, h("tr", {}, ["When", "Kind", "Medicine", "Note", "Actions"].map((t) => h("th", { scope: "col", text: t })))),
         h("tbody", {}, list.map((s) => sessionRow(rules, patient, s, list, tz, refresh)))))

@@ -86,5 +86,5 @@ export async function renderPatientList(main, _params, _current, isCurrent) {
     })));
   mount(main, heading, alertBanner(patients),
     h("p", { class: "muted", text: "How many of the last 7 complete days count (and how many of those were only fair quality), then their mean ln RMSSD against the patient's own band: where 90 % of a stable person's 7-day means fall. Flags mark data quality, missing integration appointments and questionnaires due, never a diagnosis." }),
-    h("div", { class: "table-scroll" }, table));
+    h("div", { class: "table-scroll", tabindex: "0" }, table));
 }

@@ -113,7 +113,7 @@ export function sessionCard(patientId, medicine, integration, tz, { reportLink =
     h("p", { class: "small baseline-line", text: baselineText(base) }),
     caveats.length ? h("p", { class: "notice notice-warn caveat-note", role: "note",
       text: `⚠ Read with care: ${caveats.map((p) => `${p.label.toLowerCase()} ${p.quality.caveat}`).join("; ")}.` }) : null,
-    h("div", { class: "table-scroll" }, h("table", { class: "data-table periods" },
+    h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table periods" },
       h("caption", { class: "visually-hidden", text: "Change of ln RMSSD against baseline, per period" }),
       h("thead", {}, h("tr", {}, ["Period", "Days and quality", "Δ ln RMSSD", "Verdict"].map((t) => h("th", { scope: "col", text: t })))),
       h("tbody", {}, integration.periods.map(periodRow)))),
