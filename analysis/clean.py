@@ -731,7 +731,9 @@ def _correct_misaligned(
     if bool(np.all(left_ok & right_ok)):
         codes = peak_code.copy()
         codes[idx] = rule
-        return new, codes, merged_code, np.unique(idx)
+        # A peak already at its neighbours' midpoint (corrected by an earlier pass) does not
+        # move: nothing around it needs classifying again.
+        return new, codes, merged_code, np.unique(idx[interp != peaks[idx]])
     keep = ~moved
     all_peaks = np.concatenate((peaks[keep], interp))
     all_codes = np.concatenate((peak_code[keep], np.full(idx.size, rule, dtype=np.int8)))

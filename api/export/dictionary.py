@@ -106,7 +106,7 @@ MARKERS: dict[str, dict[str, str]] = {
     },
     "baevsky_si": {
         "unit": "1",
-        "definition": "Baevsky's stress index AMo / (2 · Mo · MxDMn): 50 ms bins, AMo in % of intervals in the modal bin, Mo the modal bin's centre in s, MxDMn the variation range in s taken as the 1 % trimmed range (the k-th shortest to the k-th longest interval, k = max(1, floor(n / 100))) and at least one bin (50 ms), so one outlying beat cannot set it; at most 1000 / Mo.",
+        "definition": "Baevsky's stress index AMo / (2 · Mo · MxDMn): 50 ms bins, AMo in % of intervals in the modal bin, Mo the modal bin's centre in s, MxDMn the variation range in s taken as the 1 % trimmed range (the k shortest and the k longest intervals left out, k = max(1, floor(n / 100))) and at least one bin (50 ms), so one outlying beat cannot set it; at most 1000 / Mo.",
         "neurokit2": "(not in neurokit2)",
         "reference": "Baevsky & Chernikova 2017, Cardiometry 10:66; trimmed range: Wilcox 2012",
     },
