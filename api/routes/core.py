@@ -1,6 +1,7 @@
 """The accounts-and-records routers (auth, users, assignments, patients, devices, sessions, journal,
-questionnaires, safety alerts, notifications, mail, audit, forms, invites, links, cohort), included by
-``api.app`` in this order; data, ingest and export routers are included separately."""
+questionnaires, safety alerts, notifications, mail, audit, forms, invites, links, cohort, imports,
+readings), included by ``api.app`` in this order; data, ingest and export routers are included
+separately."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from api.routes import (
     notifications,
     patients,
     questionnaires,
+    readings,
     safety,
     sessions,
     users,
@@ -44,6 +46,7 @@ ROUTERS = (
     links.router,
     cohort.router,
     imports.router,
+    readings.router,
 )
 
 

@@ -1,4 +1,5 @@
-"""Device tokens for collectors: create (shown once) and list per patient, revoke by id.
+"""Device tokens for collectors and the patient's own browser: create (shown once) and list per
+patient, revoke by id.
 
 The token format and hashing are ``api.auth.device_tokens``; ingest with a token is another router.
 """
@@ -18,6 +19,7 @@ from api.auth.deps import (
     device_owner_writer,
     get_db,
     patient_reader,
+    patient_self_writer,
     patient_writer,
     route_name,
 )
@@ -47,10 +49,25 @@ class DeviceCreated(BaseModel):
     created_at: datetime
 
 
+class BrowserDeviceCreate(BaseModel):
+    label: str | None = Field(
+        default=None,
+        description="e.g. 'Chrome on Android'; 'This browser' when absent",
+        json_schema_extra=schema_extra("device", "label"),
+    )
+
+
+#: Label of a browser's device when the page names none.
+BROWSER_DEVICE_LABEL = "This browser"
+
+
 class Device(BaseModel):
     id: uuid.UUID
     patient_id: uuid.UUID
     label: str | None
+    source: str = Field(
+        description="collector, browser, or the import format (apple_health, fit, polar, ...)"
+    )
     created_at: datetime
     revoked_at: datetime | None
     last_seen_at: datetime | None
@@ -97,6 +114,57 @@ async def create_device(
             route_name(request),
             patient_id,
             {"device_id": str(row["id"]), "label": row["label"]},
+        )
+    return DeviceCreated(
+        device_id=row["id"],
+        token=token,
+        patient_id=row["patient_id"],
+        label=row["label"],
+        created_at=row["created_at"],
+    )
+
+
+@router.post(
+    "/v1/patients/{patient_id}/browser-devices",
+    status_code=201,
+    response_model=DeviceCreated,
+    responses=errors(*PATIENT_ERRORS),
+)
+async def create_browser_device(
+    request: Request,
+    patient_id: uuid.UUID,
+    body: BrowserDeviceCreate | None = Body(default=None),
+    principal: Principal = Depends(patient_self_writer),
+) -> DeviceCreated:
+    """A device token for the patient's own browser, asked for through their signed-in session.
+
+    Only the patient themself gets one (their therapist pairs collectors instead). Like every
+    device token it reaches ingest only, is bound to this patient, is listed with the patient's
+    devices (``source`` ``browser``) and is revoked with ``DELETE /v1/devices/{device_id}``.
+    """
+    label = body.label if body is not None else None
+    enforce("device", {"label": label})
+    token = new_device_token()
+    async with get_db(request).connection() as conn, conn.transaction():
+        with integrity_errors("token collision; try again", missing="patient not found"):
+            cur = await conn.execute(
+                q("devices_insert_browser"),
+                {
+                    "patient_id": patient_id,
+                    "token_hash": hash_device_token(token),
+                    "label": blank_to_none(label) or BROWSER_DEVICE_LABEL,
+                    "created_by": principal.user_id,
+                },
+            )
+            row = await cur.fetchone()
+        assert row is not None
+        await record(
+            conn,
+            principal,
+            "create_device",
+            route_name(request),
+            patient_id,
+            {"device_id": str(row["id"]), "label": row["label"], "source": "browser"},
         )
     return DeviceCreated(
         device_id=row["id"],

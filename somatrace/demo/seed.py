@@ -41,6 +41,7 @@ from somatrace.demo.accounts import (
 )
 from somatrace.demo.errors import DemoError
 from somatrace.demo.progress import SeedProgress
+from somatrace.demo.questionnaires import answer_questionnaires
 from somatrace.demo.story import SimulatedPatient, simulate_patient
 from wire import MAX_BEATS_PER_BATCH, StrapInfo
 
@@ -66,6 +67,8 @@ MAX_RECOMPUTE_ROUNDS: Final[int] = 3
 
 #: Requests of ``create_patient`` counted in the progress (patient, login, device(s)).
 PEOPLE_STEPS: Final[int] = 4
+#: Steps of ``write_story`` after the journal: consent, questionnaire answers.
+STORY_EXTRA_STEPS: Final[int] = 2
 #: Everyone the demo inserts directly (as ``somatrace user create`` does) rather than through the API.
 STAFF: Final[tuple[DemoLogin, ...]] = (ADMIN, THERAPIST, RESEARCHER)
 
@@ -81,6 +84,8 @@ class SeededPatient:
     beats_stored: int = 0
     sessions: int = 0
     journal_entries: int = 0
+    questionnaires: int = 0
+    safety_alerts: int = 0
     #: A second device for the live strap (only for the patient with ``spec.live``).
     live_device_id: uuid.UUID | None = None
     live_device_token: str | None = None
@@ -192,8 +197,17 @@ def beat_batches(
     ]
 
 
+def _advance(progress: SeedProgress | None, key: str, done: int) -> None:
+    if progress is not None:
+        progress.advance(key, done)
+
+
 async def create_patient(
-    api: ApiCaller, therapist_token: str, spec: DemoPatient, progress: SeedProgress, key: str
+    api: ApiCaller,
+    therapist_token: str,
+    spec: DemoPatient,
+    progress: SeedProgress | None = None,
+    key: str = "",
 ) -> tuple[SeededPatient, str]:
     """The patient, their login and device(s) through the HTTP API; returns it and the patient's
     token (sessions and journal follow in ``write_story``)."""
@@ -204,19 +218,19 @@ async def create_patient(
         {"display_name": spec.display_name, "timezone": spec.timezone},
     )
     pid = str(patient["id"])
-    progress.advance(key, 1)
+    _advance(progress, key, 1)
     await api.call(
         "POST",
         f"/v1/patients/{pid}/account",
         therapist_token,
         {"email": spec.login.email, "password": spec.login.password},
     )
-    progress.advance(key, 2)
+    _advance(progress, key, 2)
     patient_token = await api.login(spec.login)
     device = await api.call(
         "POST", f"/v1/patients/{pid}/devices", patient_token, {"label": "Polar H10 (demo)"}
     )
-    progress.advance(key, 3)
+    _advance(progress, key, 3)
     entry = SeededPatient(
         spec=spec,
         patient_id=uuid.UUID(pid),
@@ -229,33 +243,35 @@ async def create_patient(
         )
         entry.live_device_id = uuid.UUID(str(live["device_id"]))
         entry.live_device_token = str(live["token"])
-    progress.advance(key, PEOPLE_STEPS)
+    _advance(progress, key, PEOPLE_STEPS)
     return entry, patient_token
 
 
 def story_requests(sim: SimulatedPatient, now: datetime) -> int:
-    """How many HTTP requests ``write_story`` sends (sessions, and journal entries until now)."""
-    return len(sim.sessions) + sum(1 for j in sim.journal if j.at <= now)
+    """The steps ``write_story`` counts: sessions, journal entries until now, consent and answers."""
+    return len(sim.sessions) + sum(1 for j in sim.journal if j.at <= now) + STORY_EXTRA_STEPS
 
 
 async def write_story(
     api: ApiCaller,
+    conninfo: str,
     therapist_token: str,
     patient_token: str,
     patient: SeededPatient,
     sim: SimulatedPatient,
     now: datetime,
-    progress: SeedProgress,
-    key: str,
+    progress: SeedProgress | None = None,
+    key: str = "",
 ) -> None:
-    """The patient's sessions (by the therapist) and journal entries until now (by the patient)."""
+    """The patient's sessions (by the therapist), journal entries until now and research consent
+    (those whose spec says so; by the patient), and questionnaire answers."""
     pid = patient.patient_id
     done = PEOPLE_STEPS
     for s in sim.sessions:
         await api.call("POST", f"/v1/patients/{pid}/sessions", therapist_token, s.to_dict())
         patient.sessions += 1
         done += 1
-        progress.advance(key, done)
+        _advance(progress, key, done)
     for j in sim.journal:
         if j.at > now:
             continue
@@ -273,7 +289,37 @@ async def write_story(
         )
         patient.journal_entries += 1
         done += 1
-        progress.advance(key, done)
+        _advance(progress, key, done)
+    if patient.spec.research_consent:
+        consent = {"research": True, "journal_text": patient.spec.journal_consent}
+        await api.call("PUT", f"/v1/patients/{pid}/consent", patient_token, consent)
+    answered = await answer_questionnaires(
+        api,
+        conninfo,
+        patient_id=pid,
+        spec=patient.spec,
+        sim=sim,
+        therapist_token=therapist_token,
+        now=now,
+    )
+    patient.questionnaires = answered.responses
+    patient.safety_alerts = len(answered.alerts)
+    _advance(progress, key, done + STORY_EXTRA_STEPS)
+
+
+async def create_people(
+    api: ApiCaller, conninfo: str, sims: list[SimulatedPatient], now: datetime
+) -> list[SeededPatient]:
+    """Admin, therapist, researcher; patients with logins, sessions, journal, research consent (those
+    whose spec says so), questionnaire answers and device(s) each: the demo's people without beats."""
+    await asyncio.to_thread(create_staff, conninfo)
+    therapist = await api.login(THERAPIST)
+    seeded: list[SeededPatient] = []
+    for spec, sim in zip(PATIENTS, sims, strict=True):
+        patient, token = await create_patient(api, therapist, spec)
+        await write_story(api, conninfo, therapist, token, patient, sim, now)
+        seeded.append(patient)
+    return seeded
 
 
 async def store_beats(
@@ -389,7 +435,17 @@ class Seeder:
                 sim = await asyncio.to_thread(simulate, first_spec, self.now, self.days)
             first, token = await self._people(api, therapist, first_spec, sim, 0)
             await asyncio.gather(
-                write_story(api, therapist, token, first, sim, self.now, self.progress, "0.people"),
+                write_story(
+                    api,
+                    self.conninfo,
+                    therapist,
+                    token,
+                    first,
+                    sim,
+                    self.now,
+                    self.progress,
+                    "0.people",
+                ),
                 self._beats(first, sim, 0),
             )
             self.progress.end("0.people")
@@ -432,7 +488,9 @@ class Seeder:
             sim = await asyncio.to_thread(simulate, spec, self.now, self.days)
             patient, token = await self._people(api, therapist, spec, sim, i)
             key = f"{i}.people"
-            await write_story(api, therapist, token, patient, sim, self.now, self.progress, key)
+            await write_story(
+                api, self.conninfo, therapist, token, patient, sim, self.now, self.progress, key
+            )
             self.progress.end(key)
             await self._beats(patient, sim, i)
             out.append(patient)

@@ -103,6 +103,15 @@ def _import_file(_: World) -> dict[str, Any]:
     return {"file": ("2026-02-03 07-00-00.txt", rr.encode(), "text/plain")}
 
 
+#: The interval of every reading the matrix registers (``World.path_value("reading_id")`` stores it for
+#: device A, so device A sending it again is answered 200).
+_READING = {
+    "started_at": "2026-02-04T07:00:00+00:00",
+    "ended_at": "2026-02-04T07:05:00+00:00",
+    "planned_s": 300,
+}
+
+
 def _beats(_: World) -> dict[str, Any]:
     t_ms = 1_767_225_600_000 + secrets.randbelow(10**9)
     return {"batch_id": str(uuid.uuid4()), "beats": [{"t_ms": t_ms, "rr_ticks": 1000}]}
@@ -198,6 +207,13 @@ ROUTES: dict[tuple[str, str], Case] = {
     ),
     ("DELETE", "/v1/devices/{device_id}"): Case(PATIENT_WRITE),
     ("POST", "/v1/ingest/beats"): Case(DEVICE, body=_beats),
+    # the patient's browser as a collector (issue 13)
+    ("POST", "/v1/patients/{patient_id}/browser-devices"): Case(
+        PATIENT_SELF_WRITE, body=lambda w: {"label": "authz browser"}
+    ),
+    ("PUT", "/v1/ingest/readings/{reading_id}"): Case(DEVICE, body=lambda w: dict(_READING)),
+    ("GET", "/v1/patients/{patient_id}/readings"): Case(PATIENT_READ),
+    ("GET", "/v1/patients/{patient_id}/readings/{reading_id}"): Case(PATIENT_READ),
     # imports
     ("GET", "/v1/patients/{patient_id}/imports"): Case(PATIENT_READ),
     ("POST", "/v1/patients/{patient_id}/imports"): Case(PATIENT_WRITE, files=_import_file),
@@ -268,6 +284,7 @@ GUARDED_TABLES = (
     "users",
     "therapist_assignments",
     "devices",
+    "readings",
     "sessions",
     "journal_entries",
     "beats",
@@ -364,6 +381,17 @@ class World:
                     "INSERT INTO devices (patient_id, token_hash) VALUES (%(p)s, %(h)s) "
                     "RETURNING id",
                     h=secrets.token_bytes(32),
+                )["id"]
+            )
+        if name == "reading_id":
+            return str(
+                self.one(
+                    "INSERT INTO readings (id, patient_id, device_id, started_at, ended_at, "
+                    "planned_s) VALUES (gen_random_uuid(), %(p)s, %(d)s, %(s)s, %(e)s, 300) "
+                    "RETURNING id",
+                    d=self.ids["device_a"],
+                    s=_READING["started_at"],
+                    e=_READING["ended_at"],
                 )["id"]
             )
         if name == "user_id":

@@ -41,6 +41,7 @@ UNSTATABLE_RULES: tuple[tuple[str, str], ...] = (
     ("invalid_input", "end must be after start"),
     ("invalid_input", "an export covers at most"),
     ("invalid_input", "ended_at must not be before started_at"),
+    ("invalid_input", "ended_at must be after started_at"),  # a reading's interval
     ("invalid_input", "in the future"),  # beats ahead of the server's clock
     ("invalid_input", "not increasing"),  # beat times in order
     ("invalid_input", "duplicates the previous beat"),
@@ -103,6 +104,17 @@ CHECKS = [
 ]
 
 
+#: Operations that must be in the schema (and so checked here), e.g. the browser collector's (issue 13).
+REQUIRED_OPERATIONS = frozenset(
+    {
+        ("POST", "/v1/patients/{patient_id}/browser-devices"),
+        ("PUT", "/v1/ingest/readings/{reading_id}"),
+        ("GET", "/v1/patients/{patient_id}/readings"),
+        ("GET", "/v1/patients/{patient_id}/readings/{reading_id}"),
+    }
+)
+
+
 def role_for(method: str, path: str) -> str:
     """The role whose token reaches deepest into the operation (past authorization)."""
     if (
@@ -116,6 +128,8 @@ def role_for(method: str, path: str) -> str:
         return "researcher"
     if method == "PUT" and path.endswith(("/consent", "/notifications")):
         return "patient"
+    if method == "POST" and path.endswith("/browser-devices"):
+        return "patient"  # the patient's own session only
     return "therapist"
 
 
@@ -158,9 +172,11 @@ def test_api_conforms_to_its_schema(live_server: LiveServer, mode: GenerationMod
     rejection.expected_statuses = [*rejection.expected_statuses, "413"]
     failures: list[str] = []
     checked = 0
+    seen: set[tuple[str, str]] = set()
     for result in schema.get_all_operations():
         operation = result.ok()
         checked += 1
+        seen.add((operation.method.upper(), operation.path))
         try:
             _check_operation(operation, mode, live_server)
         except Unsatisfiable:
@@ -168,4 +184,6 @@ def test_api_conforms_to_its_schema(live_server: LiveServer, mode: GenerationMod
         except (Exception, BaseExceptionGroup) as exc:  # collect each operation's failure
             failures.append(f"{operation.method.upper()} {operation.path}: {exc!s:.1500}")
     assert checked >= 25, f"only {checked} operations in the schema"
+    missing = REQUIRED_OPERATIONS - seen
+    assert not missing, f"operations missing from the schema: {sorted(missing)}"
     assert not failures, "\n\n".join(failures)
