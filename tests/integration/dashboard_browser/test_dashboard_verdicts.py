@@ -66,6 +66,7 @@ def test_quality_and_states_where_change_is_judged(clinic: Clinic, browser: Brow
                 quality = re.search(r"\d of 7 days", text)
                 value = re.search(r"\d\.\d\d", text)
                 assert quality and value and quality.start() < value.start(), text
+        tab.shot("verdicts-patient-list")
 
         caveats_seen: list[str] = []
         not_begun = 0
@@ -143,6 +144,14 @@ def test_quality_and_states_where_change_is_judged(clinic: Clinic, browser: Brow
         # lies ahead
         assert any(c.startswith("poor:") for c in caveats_seen), caveats_seen
         assert not_begun >= 1
+        tab.page.click("#logout")
+        tab.login(clinic.poor)
+        tab.wait_ready("#/me")
+        # the same facts in plain words: a period with no days, and why nothing can be told yet
+        words = tab.page.locator("#my-sessions li[data-period]").all_inner_texts()
+        assert any("no days: your next medicine session came first" in w for w in words), words
+        assert any("your usual range needs more usable readings" in w for w in words), words
+        tab.shot("verdicts-patient-home-poor")
         tab.assert_no_console_errors()
     finally:
         tab.page.context.close()
