@@ -22,6 +22,7 @@ import { renderAnswer } from "./views/me_questionnaires.js";
 import { renderPatientQuestionnaires } from "./views/patient_questionnaires.js";
 import { renderResearch } from "./views/research.js";
 import { NAV, homeFor } from "./roles.js";
+import { watchBackground } from "./background.js";
 
 const UUID = "([0-9a-f-]{36})";
 const DAY = "(\\d{4}-\\d{2}-\\d{2})";
@@ -172,4 +173,5 @@ function showForbidden(main, current, err) {
 }
 
 window.addEventListener("hashchange", route);
+watchBackground();
 route();
