@@ -116,7 +116,8 @@ class NormalBand:
     source:
         Daily source of the baseline (one source at a time).
     first_day, last_day:
-        Calendar days searched (at most 60 before the first medicine session).
+        Calendar days of the baseline window (at most 60 before the first medicine session,
+        from the first day of the table).
     days:
         The counted baseline days.
     n_possible:
@@ -268,12 +269,13 @@ def baseline_window(
     """First and last calendar day of the baseline window and its number of possible days.
 
     The window is the :data:`BASELINE_MAX_DAYS` days before the first medicine session, cut
-    to start at the first day of the table and to end before today.
+    to start at the first day of the table (no day before it can count, so a page says
+    "13 of 14 days" over the days it shows) and to end before today.
     """
     first = first_medicine_day - timedelta(days=BASELINE_MAX_DAYS)
     last = min(first_medicine_day, today) - timedelta(days=1)
     start = max(first, days[0]) if days else first
-    return first, last, max(0, (last - start).days + 1)
+    return start, last, max(0, (last - start).days + 1)
 
 
 def normal_band(

@@ -200,6 +200,7 @@ def run_cell(
     *,
     rho_rule: RhoRule = "bootstrap",
     badge_patients: int | None = None,
+    slow_trend: bool = True,
 ) -> CellResult:
     """Simulate ``n_patients`` of ``cell`` and judge each as the API does.
 
@@ -216,13 +217,17 @@ def run_cell(
     badge_patients:
         How many of the patients also get the badge judged (:func:`analysis.band.daily_trend`
         over days 1–28 after the session); default all.
+    slow_trend:
+        Passed to :func:`analysis.verdicts.judge_sessions` (``True`` is the API's).
     """
     rng = np.random.default_rng(seed if isinstance(seed, int) else list(seed))
     result = CellResult(cell)
     n_badge = n_patients if badge_patients is None else min(badge_patients, n_patients)
     for k in range(n_patients):
         daily, session_day, today = simulate_daily(cell, rng)
-        judged = judge_sessions(daily, [session_day], today=today, rho_rule=rho_rule)
+        judged = judge_sessions(
+            daily, [session_day], today=today, rho_rule=rho_rule, slow_trend=slow_trend
+        )
         result.n_patients += 1
         any_flag = False
         for j, period in enumerate(judged.periods):

@@ -647,12 +647,25 @@ def _classify(
 
 
 def _update_indices(source: list[int], update: list[int], shift: int) -> list[int]:
-    """Shift indices after insertions/deletions, verbatim neurokit2 semantics."""
+    """Shift indices after insertions/deletions with neurokit2's semantics, in O(n log n).
+
+    neurokit2 visits the sources in order and shifts every index still above the source by
+    ``shift``, comparing the already shifted index. With sources in non-decreasing order an index
+    ``u`` is shifted by the first ``c`` sources exactly (once ``u <= s_k`` it stays at or below every
+    later source), where ``c`` is the first ``k`` with ``u + shift·k <= s_k``; the loop is kept for
+    sources out of order.
+    """
     if not update:
         return update
-    for s in source:
-        update = [u + shift if u > s else u for u in update]
-    return [int(v) for v in np.unique(update)]
+    src = np.asarray(source, dtype=np.int64)
+    if src.size > 1 and bool(np.any(src[1:] < src[:-1])):
+        for s in source:
+            update = [u + shift if u > s else u for u in update]
+        return [int(v) for v in np.unique(update)]
+    upd = np.asarray(update, dtype=np.int64)
+    bound = np.maximum.accumulate(src - shift * np.arange(src.size, dtype=np.int64))
+    count = np.searchsorted(bound, upd, side="left") if src.size else np.zeros_like(upd)
+    return [int(v) for v in np.unique(upd + shift * count)]
 
 
 def _correct_artifacts(
@@ -731,7 +744,9 @@ def _correct_misaligned(
     if bool(np.all(left_ok & right_ok)):
         codes = peak_code.copy()
         codes[idx] = rule
-        return new, codes, merged_code, np.unique(idx)
+        # A peak already at its neighbours' midpoint (corrected by an earlier pass) does not
+        # move: nothing around it needs classifying again.
+        return new, codes, merged_code, np.unique(idx[interp != peaks[idx]])
     keep = ~moved
     all_peaks = np.concatenate((peaks[keep], interp))
     all_codes = np.concatenate((peak_code[keep], np.full(idx.size, rule, dtype=np.int8)))

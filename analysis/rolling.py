@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 from scipy import ndimage
 
@@ -74,32 +75,18 @@ def window_quantiles_at(
         return outs
     m = hi - lo
     width = int(m.max())
-    index = lo[:, None] + np.arange(width)[None, :]
-    rows = x[np.minimum(index, x.size - 1)]
-    full = m == width
-    # Full windows: only the order statistics the quantiles read (np.partition, linear time).
-    if full.any():
-        ranks = sorted({r for q in quantiles for r in _ranks(q, width)})
-        part = np.partition(rows[full], ranks, axis=1)
-        for out, q in zip(outs, quantiles, strict=True):
-            out[full] = _pick(part, np.full(int(full.sum()), width), q, median)
-    # Windows cut short by a series end: sorted with the missing values as +inf.
-    if not full.all():
-        cut = rows[~full]
-        cut[index[~full] >= hi[~full, None]] = np.inf
-        cut.sort(axis=1)
-        for out, q in zip(outs, quantiles, strict=True):
-            out[~full] = _pick(cut, m[~full], q, median)
+    # Rows copied from a sliding view (contiguous copies, no per-value gather); windows cut short
+    # hold the missing values as +inf, sorted last. Rows of a few hundred values are sorted
+    # whole: NumPy's vectorised sort is several times faster than np.partition picking two to
+    # four order statistics.
+    padded = np.concatenate((x, np.full(width, np.inf)))
+    rows = sliding_window_view(padded, width)[lo]
+    if bool(np.any(m < width)):
+        rows[np.arange(width)[None, :] >= m[:, None]] = np.inf
+    rows.sort(axis=1)
+    for out, q in zip(outs, quantiles, strict=True):
+        out[:] = _pick(rows, m, q, median)
     return outs
-
-
-def _ranks(q: float, n: int) -> tuple[int, ...]:
-    """Order statistics (0-based) that pandas' quantile ``q`` of ``n`` values reads."""
-    pos = q * (n - 1)
-    low = int(pos)
-    if low == pos:
-        return (low,)
-    return (low, low + 1)
 
 
 def rolling_quantiles(

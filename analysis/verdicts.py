@@ -399,6 +399,7 @@ def judge_sessions(
     today: date,
     source: str | None = None,
     rho_rule: RhoRule = "bootstrap",
+    slow_trend: bool = True,
 ) -> SessionJudgement:
     """Judge every period of every medicine session (see the module docstring).
 
@@ -413,6 +414,9 @@ def judge_sessions(
         ``"bootstrap"`` (the default and the only calibrated rule), or, for the calibration
         suite's comparisons, ``"plugin"`` (t intervals at the REML ρ) and ``"upper"`` (t
         intervals at the one-sided 95 % likelihood upper bound of ρ).
+    slow_trend:
+        Whether the model holds the slow trend β (the default). ``False`` only for the
+        calibration suite's comparison: without it a drift is attributed to the session.
     """
     med = medicine_day_list(medicine_days)
     counted = counted_days(daily, today=today, source=source, before=med[0] if med else None)
@@ -435,7 +439,7 @@ def judge_sessions(
     slots = _slots(counted, med, today, index)
     for slot in slots:
         _state(slot, today, baseline_ok, baseline_why)
-    model = _fit(counted, med[0], base_rows, slots, rho_rule) if baseline_ok else None
+    model = _fit(counted, med[0], base_rows, slots, rho_rule, slow_trend) if baseline_ok else None
     if model is None and baseline_ok:
         for slot in slots:
             if slot.state == "verdict":
@@ -490,6 +494,7 @@ def _fit(
     base_rows: NDArray[np.intp],
     slots: list[_Slot],
     rho_rule: RhoRule,
+    slow_trend: bool = True,
 ) -> tuple[ModelSummary, _Critical] | None:
     """Fit the one model; store each period's estimate, SE and t in its slot."""
     with_days = [s for s in slots if s.rows.size > 0]
@@ -498,13 +503,15 @@ def _fit(
     rows = rows[order]
     t = np.array([(counted.days[i] - first_medicine_day).days for i in rows], dtype=np.float64)
     y = counted.ln_rmssd[rows]
-    exog = np.zeros((rows.size, 2 + len(with_days)))
+    lead = 2 if slow_trend else 1  # intercept and trend come before the period columns
+    exog = np.zeros((rows.size, lead + len(with_days)))
     exog[:, 0] = 1.0
-    exog[:, 1] = t / _TREND_SCALE_DAYS
+    if slow_trend:
+        exog[:, 1] = t / _TREND_SCALE_DAYS
     position = {int(r): k for k, r in enumerate(rows)}
     for j, slot in enumerate(with_days):
-        exog[[position[int(r)] for r in slot.rows], 2 + j] = 1.0
-        slot.column = 2 + j
+        exog[[position[int(r)] for r in slot.rows], lead + j] = 1.0
+        slot.column = lead + j
     n, p = exog.shape
     if n - p < MIN_DF_RESID or float(np.ptp(y)) <= 0.0:
         return None
@@ -541,7 +548,7 @@ def _fit(
         n_obs=n,
         rho_hat=rho_hat,
         sd_ln_rmssd=math.sqrt(float(fit.scale)),
-        trend_per_day=float(params[1]) / _TREND_SCALE_DAYS,
+        trend_per_day=float(params[1]) / _TREND_SCALE_DAYS if slow_trend else 0.0,
         df_resid=df,
         method=method,
     )

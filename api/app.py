@@ -20,7 +20,7 @@ from api.db.pool import RETRY_AFTER_DOWN_S, Database
 from api.errors import SomatraceError, error_body
 from api.instruments.loader import load_catalog
 from api.middleware import install_middleware
-from api.routes import dashboard, health
+from api.routes import api_docs, dashboard, health
 from api.routes import data as data_routes
 from api.routes import exports as export_routes
 from api.routes import ingest as ingest_routes
@@ -158,8 +158,8 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
         description="Heartbeats from consumer chest straps to HRV trends beside therapy sessions. "
         "Not a medical device.",
         lifespan=lifespan,
-        # FastAPI's /docs and /redoc pages load their scripts from a CDN, which the dashboard's CSP (and an
-        # offline clinic) refuses; the schema stays at /openapi.json and docs/api.md describes the API.
+        # FastAPI's own /docs and /redoc pages load their scripts from a CDN, which the dashboard's CSP
+        # (and an offline clinic) refuses: api.routes.api_docs serves them from vendored files instead.
         docs_url=None,
         redoc_url=None,
     )
@@ -172,6 +172,7 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
     app.include_router(metrics_routes.router)
     include_core_routers(app)
     app.include_router(dashboard.router)
+    app.include_router(api_docs.router)
     app.include_router(ingest_routes.router)
     app.include_router(wire_routes.router)
     app.include_router(export_routes.router)

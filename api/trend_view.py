@@ -26,6 +26,7 @@ from analysis.trends import (
     daily_trend,
     medicine_days_of,
     session_report,
+    session_verdicts,
 )
 from api.db.queries import q
 
@@ -76,6 +77,10 @@ class PatientDays:
         """Baseline, band and the three verdicts of the session on ``session_day``."""
         return session_report(self.daily, self.medicine_days, session_day, today=self.today)
 
+    def verdicts(self) -> pd.DataFrame:
+        """Every period of every medicine session (``analysis.session_verdicts``)."""
+        return session_verdicts(self.daily, self.medicine_days, today=self.today)
+
 
 async def load_patient_days(
     conn: psycopg.AsyncConnection[Any], patient_id: uuid.UUID, tz: str
@@ -116,5 +121,22 @@ def export_rows(trend: DailyTrend) -> list[dict[str, Any]]:
         }
         row["cv_pct"] = row.pop("cv_7d_pct")
         row["baseline_mean"], row["baseline_sd"] = mean, sd
+        out.append(row)
+    return out
+
+
+async def judged_verdict_rows(days: PatientDays) -> list[dict[str, Any]]:
+    """:meth:`PatientDays.verdicts` as export rows (NaN as None, ``judged_on`` = the patient's today),
+    off the event loop."""
+    table = await asyncio.to_thread(days.verdicts)
+    out: list[dict[str, Any]] = []
+    for rec in table.to_dict("records"):
+        row: dict[str, Any] = {
+            str(k): (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in rec.items()
+        }
+        row["reason"] = row["reason"] or None
+        row["caveat"] = row["caveat"] or None
+        row["judged_on"] = days.today
         out.append(row)
     return out

@@ -22,7 +22,7 @@ from api.export.beats import iter_beats
 from api.export.selection import ExportFormat, ExportPatient, ExportRequest
 from api.export.zipstream import ZipStream
 from api.instruments.loader import Catalog
-from api.trend_view import export_rows, judged_trend, load_patient_days
+from api.trend_view import export_rows, judged_trend, judged_verdict_rows, load_patient_days
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class ExportStats:
     windows: int = 0
     days: int = 0
     sessions: int = 0
+    verdicts: int = 0
     journal_entries: int = 0
     responses: int = 0
     files: list[str] = field(default_factory=list)
@@ -113,6 +114,8 @@ class _Export:
             yield data
         async for data in table("sessions", self._sessions_batches()):
             yield data
+        async for data in table("verdicts", self._verdicts_batches()):
+            yield data
         async for data in table("journal", self._journal_batches()):
             yield data
         async for data in table("responses", self._response_batches("responses")):
@@ -186,6 +189,24 @@ class _Export:
                 for r in rows
             ]
             yield tabular.rows_batch(tabular.SESSIONS_SCHEMA, out)
+
+    async def _verdicts_batches(self) -> AsyncIterator[Any]:
+        """The session verdicts as the dashboard shows them (``analysis.session_verdicts``),
+        judged for each patient's today, for the medicine sessions in the requested days."""
+        first, last = (
+            self.request.start.astimezone(UTC).date(),
+            self.request.end.astimezone(UTC).date(),
+        )
+        for patient in self.patients:
+            async with self.db.connection() as conn:
+                days = await load_patient_days(conn, patient.id, patient.timezone)
+            rows = [r for r in await judged_verdict_rows(days) if first <= r["session_day"] <= last]
+            self.stats.verdicts += len(rows)
+            for row in rows:
+                row["pseudonym"] = patient.pseudonym
+                for col in ("session_day", "first_day", "last_day", "judged_on"):
+                    row[col] = row[col] + patient.shift
+            yield tabular.rows_batch(tabular.VERDICTS_SCHEMA, rows)
 
     async def _journal_batches(self) -> AsyncIterator[Any]:
         for patient in self.patients:

@@ -79,6 +79,37 @@ SESSIONS_SCHEMA = pa.schema(
     ]
 )
 
+#: ``analysis.session_verdicts``: one row per medicine session and period (judged on export).
+VERDICTS_SCHEMA = pa.schema(
+    [
+        ("pseudonym", pa.string()),
+        ("session_day", pa.date32()),
+        ("period", pa.string()),
+        ("state", pa.string()),
+        ("n_days", pa.int32()),
+        ("n_possible", pa.int32()),
+        ("needed_days", pa.int32()),
+        ("diff_ln_rmssd", pa.float64()),
+        ("ci_low", pa.float64()),
+        ("ci_high", pa.float64()),
+        ("ci_level", pa.float64()),
+        ("mdc_ln_rmssd", pa.float64()),
+        ("p_value", pa.float64()),
+        ("p_adjusted", pa.float64()),
+        ("flagged", pa.bool_()),
+        ("reason", pa.string()),
+        ("first_day", pa.date32()),
+        ("last_day", pa.date32()),
+        ("n_good", pa.int32()),
+        ("n_fair", pa.int32()),
+        ("n_poor", pa.int32()),
+        ("fair_share", pa.float64()),
+        ("artifact_share", pa.float64()),
+        ("caveat", pa.string()),
+        ("judged_on", pa.date32()),
+    ]
+)
+
 JOURNAL_SCHEMA = pa.schema(
     [
         ("pseudonym", pa.string()),
@@ -105,6 +136,7 @@ TABLES: dict[str, pa.Schema] = {
     "windows": WINDOWS_SCHEMA,
     "daily": DAILY_SCHEMA,
     "sessions": SESSIONS_SCHEMA,
+    "verdicts": VERDICTS_SCHEMA,
     "journal": JOURNAL_SCHEMA,
     "responses": RESPONSES_SCHEMA,
     "response_items": RESPONSE_ITEMS_SCHEMA,

@@ -171,9 +171,9 @@ def recompute_patient(
 ) -> RecomputeReport | None:
     """Recompute what the patient's dirty range touched, in one transaction; ``None`` if clean.
 
-    Windows of the touched 5-min slots are replaced and the wear segments rebuilt; then all daily values of the patient are
-    rebuilt (a changed day moves the rolling means after it and, inside the baseline, the band of
-    every day). The dirty row is deleted only if no ingest widened it meanwhile; otherwise the job
+    Windows of the touched 5-min slots are replaced and the wear segments rebuilt; then the daily
+    values of the days those windows belong to (``api.worker.daily.recompute_daily``). The dirty
+    row is deleted only if no ingest widened it meanwhile; otherwise the job
     that ingest deferred meanwhile picks it up.
     """
     dirty = conn.execute(q("worker_take_dirty"), {"patient_id": patient_id}).fetchone()
@@ -184,7 +184,7 @@ def recompute_patient(
         n_windows = recompute_windows(conn, patient_id, start, end)
         conn.execute(q("wear_segments_delete"), {"patient_id": patient_id})
         conn.execute(q("wear_segments_rebuild"), {"patient_id": patient_id})
-        n_days = recompute_daily(conn, patient_id, str(dirty["timezone"]))
+        n_days = recompute_daily(conn, patient_id, str(dirty["timezone"]), (start, end))
         cur = conn.execute(
             q("worker_clear_dirty"), {"patient_id": patient_id, "version": dirty["version"]}
         )

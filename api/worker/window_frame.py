@@ -7,6 +7,7 @@ Shared by the recompute job (``api.worker.recompute``, which writes windows) and
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
@@ -21,9 +22,20 @@ MARKER_COLUMNS: Final[tuple[str, ...]] = tuple(
 )
 
 
-def windows_frame(conn: psycopg.Connection[Any], patient_id: uuid.UUID) -> pd.DataFrame:
-    """All of the patient's stored windows as the per-window table ``analysis.trends`` expects."""
-    rows = conn.execute(q("windows_for_trends"), {"patient_id": patient_id}).fetchall()
+def windows_frame(
+    conn: psycopg.Connection[Any],
+    patient_id: uuid.UUID,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> pd.DataFrame:
+    """The patient's stored windows (all, or those starting in ``[start, end)``) as the per-window
+    table ``analysis.trends`` expects."""
+    if start is None or end is None:
+        rows = conn.execute(q("windows_for_trends"), {"patient_id": patient_id}).fetchall()
+    else:
+        rows = conn.execute(
+            q("windows_for_trends_range"), {"patient_id": patient_id, "start": start, "end": end}
+        ).fetchall()
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame

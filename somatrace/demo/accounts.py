@@ -29,6 +29,9 @@ class DemoPatient:
     ln_rmssd_shift_after: tuple[float, float] = (0.15, 0.10)
     #: Receives the live beats of the emulated strap.
     live: bool = False
+    #: Shares pseudonymised readings for research (and, with ``journal_consent``, the journal's words).
+    research_consent: bool = False
+    journal_consent: bool = False
 
 
 ADMIN: Final = DemoLogin("admin", "admin@demo.somatrace.org", "demo-open-lantern", "Demo admin")
@@ -61,6 +64,8 @@ PATIENTS: Final[tuple[DemoPatient, ...]] = (
         login=DemoLogin("patient", "alex@demo.somatrace.org", "demo-patient-pass", "Alex Demo"),
         ln_rmssd_shift_after=(0.2, 0.1),
         live=True,
+        research_consent=True,
+        journal_consent=True,
     ),
     DemoPatient(
         display_name="Sam Demo",
@@ -69,6 +74,7 @@ PATIENTS: Final[tuple[DemoPatient, ...]] = (
         login=DemoLogin("patient", "sam@demo.somatrace.org", "demo-patient-pass", "Sam Demo"),
         missing_day_rate=0.15,
         ln_rmssd_shift_after=(0.05, 0.0),
+        research_consent=True,
     ),
     DemoPatient(
         display_name="Robin Demo (poor signal)",

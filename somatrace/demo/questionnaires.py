@@ -188,17 +188,10 @@ async def seed_questionnaires(
     return SeededQuestionnaires(len(planned), alerts)
 
 
-class _Record(Protocol):
-    """What the demo's per-patient step receives (``somatrace.demo.steps.PatientRecord``)."""
+class _Caller(Protocol):
+    """The demo's JSON client (``somatrace.demo.seed.ApiCaller``)."""
 
-    api: Any
-    spec: DemoPatient
-    sim: SimulatedPatient
-    patient_id: uuid.UUID
-    therapist_token: str
-    now: datetime
-    created: dict[str, int]
-    conninfo: str
+    async def call(self, method: str, path: str, token: str, json: object | None = None) -> Any: ...
 
 
 #: What the demo therapist wrote when acknowledging the older alert.
@@ -208,24 +201,26 @@ ACK_NOTE: Final[str] = (
 )
 
 
-async def answer_questionnaires(record: _Record) -> None:
+async def answer_questionnaires(
+    api: _Caller,
+    conninfo: str,
+    *,
+    patient_id: uuid.UUID,
+    spec: DemoPatient,
+    sim: SimulatedPatient,
+    therapist_token: str,
+    now: datetime,
+) -> SeededQuestionnaires:
     """Demo step: the patient's past answers (stored as theirs), and the therapist's acknowledgement of
     every safety alert but the newest, which stays open on the list for the visitor to see."""
     seeded = await seed_questionnaires(
-        record.conninfo,
-        load_catalog(),
-        patient_id=record.patient_id,
-        spec=record.spec,
-        sim=record.sim,
-        now=record.now,
+        conninfo, load_catalog(), patient_id=patient_id, spec=spec, sim=sim, now=now
     )
     for alert_id in seeded.alerts[:-1]:
-        await record.api.call(
+        await api.call(
             "POST",
-            f"/v1/patients/{record.patient_id}/safety-alerts/{alert_id}/acknowledge",
-            record.therapist_token,
+            f"/v1/patients/{patient_id}/safety-alerts/{alert_id}/acknowledge",
+            therapist_token,
             {"note": ACK_NOTE},
         )
-    record.created["questionnaires"] = seeded.responses
-    if seeded.alerts:
-        record.created["safety_alerts"] = len(seeded.alerts)
+    return seeded

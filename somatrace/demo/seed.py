@@ -39,6 +39,7 @@ from somatrace.demo.accounts import (
     medicine_days,
 )
 from somatrace.demo.errors import DemoError
+from somatrace.demo.questionnaires import answer_questionnaires
 from somatrace.demo.story import SimulatedPatient, simulate_patient
 from wire import MAX_BEATS_PER_BATCH, StrapInfo
 
@@ -77,6 +78,8 @@ class SeededPatient:
     beats_stored: int = 0
     sessions: int = 0
     journal_entries: int = 0
+    questionnaires: int = 0
+    safety_alerts: int = 0
     #: A second device for the live strap (only for the patient with ``spec.live``).
     live_device_id: uuid.UUID | None = None
     live_device_token: str | None = None
@@ -182,7 +185,8 @@ def beat_batches(
 async def create_people(
     api: ApiCaller, conninfo: str, sims: list[SimulatedPatient], now: datetime
 ) -> list[SeededPatient]:
-    """Admin, therapist, researcher; patients with logins, sessions, journal and one device each."""
+    """Admin, therapist, researcher; patients with logins, sessions, journal, research consent (those
+    whose spec says so), questionnaire answers and one device each."""
     await asyncio.to_thread(create_admin, conninfo)
     admin_token = await api.login(ADMIN)
     for staff in (THERAPIST, RESEARCHER):
@@ -240,6 +244,18 @@ async def create_people(
                 },
             )
             n_journal += 1
+        if spec.research_consent:
+            consent = {"research": True, "journal_text": spec.journal_consent}
+            await api.call("PUT", f"/v1/patients/{pid}/consent", patient_token, consent)
+        answered = await answer_questionnaires(
+            api,
+            conninfo,
+            patient_id=uuid.UUID(pid),
+            spec=spec,
+            sim=sim,
+            therapist_token=therapist_token,
+            now=now,
+        )
         device = await api.call(
             "POST", f"/v1/patients/{pid}/devices", patient_token, {"label": "Polar H10 (demo)"}
         )
@@ -250,6 +266,8 @@ async def create_people(
             device_token=str(device["token"]),
             sessions=n_sessions,
             journal_entries=n_journal,
+            questionnaires=answered.responses,
+            safety_alerts=len(answered.alerts),
         )
         if spec.live:
             live = await api.call(

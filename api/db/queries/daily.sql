@@ -7,6 +7,18 @@ SELECT timezone FROM patients WHERE id = %(patient_id)s
 -- name: daily_delete_patient
 DELETE FROM daily_values WHERE patient_id = %(patient_id)s
 
+-- name: daily_span
+-- First and last stored day of the patient (NULLs when none is stored).
+SELECT min(day) AS first_day, max(day) AS last_day FROM daily_values WHERE patient_id = %(patient_id)s
+
+-- name: daily_delete_range
+DELETE FROM daily_values WHERE patient_id = %(patient_id)s AND day >= %(first_day)s AND day <= %(last_day)s
+
+-- name: daily_delete_outside
+-- Days no longer in the table's span (the last window or medicine session before them was removed).
+DELETE FROM daily_values
+WHERE patient_id = %(patient_id)s AND (day < %(first_day)s OR day > %(last_day)s)
+
 -- name: daily_copy
 COPY daily_values (
     patient_id, day, source, beat_source, ln_rmssd, rmssd_ms, resting_hr_bpm, stress_index, n_windows, wear_hours,

@@ -26,6 +26,20 @@ FROM hrv_windows
 WHERE patient_id = %(patient_id)s
 ORDER BY window_start
 
+-- name: windows_for_trends_range
+-- The windows starting in [start, end): what the daily values of a few local days read.
+SELECT window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms, rmssd_ms,
+       ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf, dfa_alpha1, sampen,
+       stress_index, baevsky_si, quality, quality_notes, source
+FROM hrv_windows
+WHERE patient_id = %(patient_id)s AND window_start >= %(start)s AND window_start < %(end)s
+ORDER BY window_start
+
+-- name: windows_span
+-- First and last window start of the patient (NULLs without windows).
+SELECT min(window_start) AS first_at, max(window_start) AS last_at
+FROM hrv_windows WHERE patient_id = %(patient_id)s
+
 -- name: windows_list
 SELECT window_start, window_s, n_beats, artifact_share, mean_nn_ms, mean_hr_bpm, sdnn_ms, rmssd_ms,
        ln_rmssd, pnn50_pct, sd1_ms, sd2_ms, sd1_sd2, lf_ms2, hf_ms2, lf_hf, dfa_alpha1, sampen,

@@ -22,8 +22,8 @@ export const COLORS = {
 const HALF_DAY_S = 43200;
 const DAY_S = 86400;
 const utcDate = (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC");
-/** Width a journal pin needs on the lane, px; closer pins merge into one with a count. */
-const PIN_WIDTH_PX = 34;
+/** Width a journal pin needs on the lane, px (a two-digit count included); closer pins merge into one. */
+const PIN_WIDTH_PX = 42;
 /** Shortest span a time axis shows, s (one point must not stretch the axis over years). */
 const MIN_TIME_SPAN_S = 120;
 
@@ -277,11 +277,18 @@ export function dailyTrendChart({ days, medicine, integrations, journal, tz, onD
     const placed = dayGroups
       .map((g) => ({ ...g, x: u.valToPos(dayX(g.day), "x") }))
       .filter((g) => g.x >= 0 && g.x <= width);
+    // A pin sits at the middle of its days, kept whole over the plot; a pin closer than a pin's width
+    // to the one before merges with it (and the merged pin again with the one before, if need be).
+    const clamp = (x) => Math.min(Math.max(x, PIN_WIDTH_PX / 2), Math.max(PIN_WIDTH_PX / 2, width - PIN_WIDTH_PX / 2));
+    const centre = (c) => clamp((c[0].x + c[c.length - 1].x) / 2);
     const clusters = [];
     for (const g of placed) {
-      const current = clusters[clusters.length - 1];
-      if (current && g.x - current[0].x < PIN_WIDTH_PX) current.push(g);
-      else clusters.push([g]);
+      clusters.push([g]);
+      while (clusters.length > 1
+        && centre(clusters[clusters.length - 1]) - centre(clusters[clusters.length - 2]) < PIN_WIDTH_PX) {
+        const last = clusters.pop();
+        clusters[clusters.length - 1].push(...last);
+      }
     }
     const key = clusters.map((c) => c.map((g) => g.day).join(",")).join("|");
     if (key !== clusterKey) {
@@ -292,13 +299,7 @@ export function dailyTrendChart({ days, medicine, integrations, journal, tz, onD
       const again = pins.find((p) => p.cluster.some((g) => g.day === focusedDay));
       if (again) again.btn.focus();
     }
-    for (const p of pins) {
-      const xs = p.cluster.map((g) => g.x);
-      const x = (Math.min(...xs) + Math.max(...xs)) / 2;
-      // Keep the whole pin over the plot, also at its edges.
-      const clamped = Math.min(Math.max(x, PIN_WIDTH_PX / 2), Math.max(PIN_WIDTH_PX / 2, width - PIN_WIDTH_PX / 2));
-      p.btn.style.left = `${left + clamped}px`;
-    }
+    for (const p of pins) p.btn.style.left = `${left + centre(p.cluster)}px`;
   }
   container.append(lane, legendHost);
   autoSize(plot, container, simplified ? 240 : 300);
@@ -440,7 +441,8 @@ export function plainTrendChart({ days }) {
     scales: { x: { time: true }, y: { auto: true } },
     axes: [
       { stroke: COLORS.black, grid: { stroke: "#e6e6e6" }, space: 70, values: dayAxisValues },
-      { stroke: COLORS.black, grid: { show: false }, size: 12, values: (u, splits) => splits.map(() => "") },
+      // no numbers on the value axis, but room for the first day label under the plot's left edge
+      { stroke: COLORS.black, grid: { show: false }, size: 26, values: (u, splits) => splits.map(() => "") },
     ],
     series: [
       {},

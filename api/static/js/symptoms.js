@@ -76,11 +76,29 @@ function sessionLines(medicine) {
   };
 }
 
+/** The severity bands' shading, under the grid and the series (drawClear hook). */
 function bandLayer(inst) {
   return (u) => {
     const { ctx } = u;
     const left = u.bbox.left;
     const width = u.bbox.width;
+    ctx.save();
+    for (const band of inst.bands) {
+      const y0 = u.valToPos(band.max + 0.5, "y", true);
+      const y1 = u.valToPos(band.min - 0.5, "y", true);
+      ctx.fillStyle = BAND_FILL(bandLevel(inst, band));
+      ctx.fillRect(left, y0, width, y1 - y0);
+    }
+    ctx.restore();
+  };
+}
+
+/** The bands' names at the right edge on a light backing: over the grid lines, under the series (drawAxes hook). */
+function bandLabels(inst) {
+  return (u) => {
+    const { ctx } = u;
+    const right = u.bbox.left + u.bbox.width - 4 * devicePixelRatio;
+    const pad = 3 * devicePixelRatio;
     ctx.save();
     ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
     ctx.textAlign = "right";
@@ -88,12 +106,13 @@ function bandLayer(inst) {
     for (const band of inst.bands) {
       const y0 = u.valToPos(band.max + 0.5, "y", true);
       const y1 = u.valToPos(band.min - 0.5, "y", true);
-      ctx.fillStyle = BAND_FILL(bandLevel(inst, band));
-      ctx.fillRect(left, y0, width, y1 - y0);
-      if (y1 - y0 > 12 * devicePixelRatio) {
-        ctx.fillStyle = "#5a2a00";
-        ctx.fillText(band.label, left + width - 4 * devicePixelRatio, (y0 + y1) / 2);
-      }
+      if (y1 - y0 <= 12 * devicePixelRatio) continue;
+      const y = (y0 + y1) / 2;
+      const w = ctx.measureText(band.label).width;
+      ctx.fillStyle = "rgba(255, 255, 255, 0.85)";
+      ctx.fillRect(right - w - pad, y - 7 * devicePixelRatio, w + 2 * pad, 14 * devicePixelRatio);
+      ctx.fillStyle = "#5a2a00";
+      ctx.fillText(band.label, right, y);
     }
     ctx.restore();
   };
@@ -107,7 +126,7 @@ function autoWidth(plot, host, height) {
   new ResizeObserver(resize).observe(host);
 }
 
-function miniChart({ xs, series, yRange, ySplits, yLabel, layers, medicine, label, height }) {
+function miniChart({ xs, series, yRange, ySplits, yLabel, layers, labels = [], medicine, label, height }) {
   const host = h("div", { class: "chart symptom-chart", role: "img", "aria-label": label });
   const opts = {
     width: 800,
@@ -126,7 +145,7 @@ function miniChart({ xs, series, yRange, ySplits, yLabel, layers, medicine, labe
         points: { show: true, size: 9, fill: "#fff", stroke: s.color, width: 2 },
         value: (u, v, si, idx) => (idx === null || idx === undefined ? "–" : v === null ? "no answer" : Number(v).toFixed(s.digits || 0)) })),
     ],
-    hooks: { drawClear: layers, draw: [sessionLines(medicine)] },
+    hooks: { drawClear: layers, drawAxes: labels, draw: [sessionLines(medicine)] },
   };
   const plot = new uPlot(opts, [xs, ...series.map((s) => s.values)], host);
   autoWidth(plot, host, height);
@@ -157,6 +176,7 @@ export function symptomPanel({ days, responses, journal, instruments, medicine, 
       ySplits: [...inst.bands.map((b) => b.min), inst.max_total],
       yLabel: inst.short_title,
       layers: [bandLayer(inst)],
+      labels: [bandLabels(inst)],
       medicine,
       label: `${inst.short_title} totals on ${rows.length} days over its severity bands; table follows.`,
       height: 190,
@@ -251,17 +271,23 @@ export function changeTable(sessionChange, instruments, tz) {
     const stateText = { done: "", due: "due", overdue: "overdue", missed: "not answered", upcoming: "not yet due" };
     wrap.append(h("p", { class: "small baseline-line" }, h("strong", { text: `${shortTitle(instruments, item.instrument)} ` }),
       baselineWords(item, instruments, tz)));
-    wrap.append(h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table symptom-points", dataset: { instrument: item.instrument } },
+    if (!item.points.length) {
+      wrap.append(h("p", { class: "muted small", dataset: { instrument: item.instrument },
+        text: `No ${shortTitle(instruments, item.instrument)} point falls between this session and the next one.` }));
+      continue;
+    }
+    const [cPoint, cAnswered, cScore, cChange, cSince, cRuling] = ["Point", "Answered", "Score", "Change vs baseline", "Change vs just before the session", "Response / remission"];
+    wrap.append(h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table stack symptom-points", dataset: { instrument: item.instrument } },
       h("caption", { class: "visually-hidden", text: `${shortTitle(instruments, item.instrument)} after the session` }),
-      h("thead", {}, h("tr", {}, ["Point", "Answered", "Score", "Change vs baseline", "Since the session", "Response / remission"]
+      h("thead", {}, h("tr", {}, [cPoint, cAnswered, cScore, cChange, cSince, cRuling]
         .map((t) => h("th", { scope: "col", text: t })))),
       h("tbody", {}, item.points.map((p) => h("tr", { dataset: { point: p.label, state: p.state } },
         h("th", { scope: "row", text: p.label }),
-        h("td", { text: p.score ? formatDateTime(p.score.at, tz) : stateText[p.state] || p.state }),
-        h("td", {}, p.score ? scoreBadge(inst, p.score.total, p.score.severity) : "–"),
-        h("td", { class: "num", text: p.change === null ? "–" : `${p.change > 0 ? "+" : ""}${p.change}${pctText(p.change_pct)}` }),
-        h("td", { class: "num", text: p.since_session === null ? "–" : `${p.since_session > 0 ? "+" : ""}${p.since_session}` }),
-        h("td", {}, p.score ? ruling(p, inst) : "–")))))));
+        h("td", { "data-label": cAnswered, text: p.score ? formatDateTime(p.score.at, tz) : stateText[p.state] || p.state }),
+        h("td", { "data-label": cScore }, p.score ? scoreBadge(inst, p.score.total, p.score.severity) : "–"),
+        h("td", { class: "num", "data-label": cChange, text: p.change === null ? "–" : `${p.change > 0 ? "+" : ""}${p.change}${pctText(p.change_pct)}` }),
+        h("td", { class: "num", "data-label": cSince, text: p.since_session === null ? "–" : `${p.since_session > 0 ? "+" : ""}${p.since_session}` }),
+        h("td", { "data-label": cRuling }, p.score ? ruling(p, inst) : "–")))))));
   }
   return wrap;
 }

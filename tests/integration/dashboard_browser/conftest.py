@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,11 @@ from psycopg.rows import dict_row
 
 from api.app import create_app
 from api.auth.passwords import hash_password
+from api.instruments.loader import load_catalog
 from api.settings import Settings
 from api.worker.runner import run_until_idle
+from somatrace.demo.accounts import PATIENTS as DEMO_PATIENTS
+from somatrace.demo.questionnaires import plan_answers
 from somatrace.demo.story import SimulatedPatient, simulate_patient
 
 from ...conftest import fresh_database
@@ -202,6 +205,18 @@ class Seeder:
             ]
             self.post("/v1/ingest/beats", dev, {"batch_id": str(uuid.uuid4()), "beats": beats})
         return texts, night_day
+
+    def questionnaires(
+        self, therapist: dict[str, str], pid: uuid.UUID, sim: SimulatedPatient, demo_seed: int
+    ) -> int:
+        """The demo's questionnaire plan of the demo patient ``demo_seed`` around ``sim``'s sessions,
+        entered by the therapist as answers given in clinic; returns how many."""
+        spec = replace(next(p for p in DEMO_PATIENTS if p.seed == demo_seed), timezone=TZ)
+        planned = plan_answers(spec, sim, load_catalog(), self.now)
+        for a in planned:
+            body = {"instrument": a.instrument, "answers": a.answers, "at": a.at.isoformat()}
+            self.post(f"/v1/patients/{pid}/responses", therapist, body)
+        return len(planned)
 
     def analyse(self) -> None:
         # Its own thread: Playwright's sync API may already run an event loop in this one.
@@ -477,8 +492,14 @@ def _seed_clinic(base_url: str, db_url: str) -> Clinic:
         alex, poor = Person("alex@mail.example"), Person("maxi@mail.example")
         alex_id = seeder.patient(th, "Alex Browser", alex)
         poor_id = seeder.patient(th, POOR_SIGNAL_NAME, poor)
-        _, night_day = seeder.story(th, alex, alex_id, _simulate(seeder.now))
-        seeder.story(th, poor, poor_id, _simulate(seeder.now, seed=9, poor_quality=True))
+        alex_sim = _simulate(seeder.now)
+        poor_sim = _simulate(seeder.now, seed=9, poor_quality=True)
+        _, night_day = seeder.story(th, alex, alex_id, alex_sim)
+        seeder.story(th, poor, poor_id, poor_sim)
+        # symptom courses of the demo's responder (Alex) and of the patient whose PHQ-9 item 9 raises
+        # a safety alert (Robin, here the poor-signal patient)
+        seeder.questionnaires(th, alex_id, alex_sim, demo_seed=11)
+        seeder.questionnaires(th, poor_id, poor_sim, demo_seed=33)
         own = seeder.token(alex)
         r = seeder.http.put(
             f"/v1/patients/{alex_id}/consent",

@@ -100,6 +100,16 @@ def _morning_beats(day: date) -> list[dict[str, int]]:
 
 
 def _audit_summaries(tab: Tab) -> list[str]:
+    """Every entry the filter matched: older pages are fetched with the page's own button."""
+    more = tab.page.locator("#audit-more")
+    while more.count():
+        shown = tab.page.locator("#audit-list tbody tr").count()
+        more.click()
+        tab.page.wait_for_function(
+            "n => document.querySelectorAll('#audit-list tbody tr').length > n"
+            " || !document.querySelector('#audit-more')",
+            arg=shown,
+        )
     return tab.page.locator("#audit-list tbody td.summary span").all_inner_texts()
 
 
@@ -345,8 +355,14 @@ def test_a_clinic_set_up_from_nothing_in_the_browser(
         admin.axe("audit log")
         admin.page.select_option("#audit-patient", pseudonym)
         admin.page.click("#audit-filter-submit")
+        # the unfiltered list is on the page before the filter is applied: wait until only the
+        # patient's entries are listed
         admin.page.wait_for_function(
-            "() => document.querySelectorAll('#audit-list tbody tr').length > 0"
+            """p => {
+                const cells = [...document.querySelectorAll('#audit-list tbody td.patient')];
+                return cells.length > 0 && cells.every(c => c.textContent === p);
+            }""",
+            arg=pseudonym,
         )
         expect(admin.page.locator("#audit-list")).to_contain_text("exported the patient's data")
         summaries = _audit_summaries(admin)

@@ -83,14 +83,37 @@ PAGES = (
         "therapist",
         lambda c: f"#/patients/{c.alex_id}/sessions/{c.medicine_session_id}/report",
     ),
+    PageCase(
+        "therapist-questionnaires", "therapist", lambda c: f"#/patients/{c.alex_id}/questionnaires"
+    ),
+    PageCase(
+        "therapist-questionnaires-safety-alert",
+        "therapist",
+        lambda c: f"#/patients/{c.poor_id}/questionnaires",
+    ),
     PageCase("patient-home", "alex", lambda c: "#/me"),
     PageCase("patient-home-poor-signal", "poor", lambda c: "#/me"),
     PageCase("patient-edit-journal-note", "alex", lambda c: f"#/me/journal/{c.journal_entry_id}"),
+    PageCase("patient-answer-questionnaire", "alex", lambda c: "#/me/questionnaires/phq9"),
     PageCase("admin-users", "admin", lambda c: "#/admin/users"),
     PageCase("admin-assignments", "admin", lambda c: "#/admin/assignments"),
     PageCase("admin-audit-log", "admin", lambda c: "#/admin/audit"),
+    PageCase("admin-mail", "admin", lambda c: "#/admin/mail"),
     PageCase("researcher-cohort-and-export", "researcher", lambda c: "#/research"),
 )
+
+
+#: Pairs of neighbouring journal pins whose boxes overlap (their days), or an empty list.
+_PIN_OVERLAPS_JS = """() => {
+    const boxes = [...document.querySelectorAll('.pin')]
+        .map(p => ({day: p.dataset.day, r: p.getBoundingClientRect()}))
+        .sort((a, b) => a.r.left - b.r.left);
+    const out = [];
+    for (let i = 1; i < boxes.length; i++) {
+        if (boxes[i].r.left < boxes[i - 1].r.right - 0.5) out.push([boxes[i - 1].day, boxes[i].day]);
+    }
+    return out;
+}"""
 
 
 def _shots_dir() -> Path:
@@ -132,6 +155,9 @@ def test_every_page_renders_accessibly_at_every_width(
             if case.then is not None:
                 case.then(tab)
             tab.axe(f"{case.name} ({width})")
+            # journal pins never cover each other (neighbouring days merge into one with a count)
+            overlaps = tab.page.evaluate(_PIN_OVERLAPS_JS)
+            assert not overlaps, (case.name, overlaps)
             # one date style, the browser's locale's: no ISO days or US short dates in the text
             text = tab.page.locator("#main").inner_text()
             odd = re.findall(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b", text)

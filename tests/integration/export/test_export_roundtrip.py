@@ -83,7 +83,8 @@ async def test_tabular_round_trip(world: Any, fmt: str) -> None:
     zf = await world.export_zip(fmt)
     ext = fmt
     assert {
-        f"{t}.{ext}" for t in ("patients", "beats", "windows", "daily", "sessions", "journal")
+        f"{t}.{ext}"
+        for t in ("patients", "beats", "windows", "daily", "sessions", "verdicts", "journal")
     } <= set(zf.namelist())
     assert {"data_dictionary.md", "data_dictionary.json"} <= set(zf.namelist())
     _no_secret(world, zf)
@@ -151,6 +152,16 @@ async def test_tabular_round_trip(world: Any, fmt: str) -> None:
         2.0,
         2.0,
     ]
+    # the session verdicts as the dashboard shows them: three periods per medicine session, each
+    # with its state, and words instead of a number when it is not a verdict
+    verdicts = read("verdicts")
+    assert len(verdicts) == 3 * int((sessions["kind"] == "medicine").sum())
+    assert set(verdicts["period"]) == {"days 1-3", "days 4-14", "days 15-28"}
+    assert set(verdicts["state"]) <= {"verdict", "in_progress", "not_reached", "insufficient"}
+    judged = verdicts["state"] == "verdict"
+    assert verdicts.loc[~judged, "reason"].notna().all()
+    assert verdicts.loc[~judged, "diff_ln_rmssd"].isna().all()
+    assert (verdicts["n_days"] <= verdicts["n_possible"]).all()
     journal = read("journal").set_index("pseudonym")
     assert (
         journal.loc[world.patients["ALPHA"].pseudonym, "text"]
@@ -349,7 +360,7 @@ async def test_exports_are_audited_with_their_contents(world: Any) -> None:
 async def test_data_dictionary_describes_every_column(world: Any) -> None:
     zf = await world.export_zip("parquet")
     dictionary = json.loads(zf.read("data_dictionary.json"))
-    for table in ("patients", "beats", "windows", "daily", "sessions", "journal"):
+    for table in ("patients", "beats", "windows", "daily", "sessions", "verdicts", "journal"):
         columns = pq.read_table(io.BytesIO(zf.read(f"{table}.parquet"))).column_names
         assert set(columns) <= set(dictionary["tables"][table]), table
     assert dictionary["software"]["neurokit2"] != "unknown"

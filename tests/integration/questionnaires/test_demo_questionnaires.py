@@ -4,17 +4,14 @@ acknowledged with a note while the newest stays open."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from somatrace.demo.accounts import PATIENTS, DemoPatient
-from somatrace.demo.questionnaires import ACK_NOTE, answer_questionnaires
+from somatrace.demo.questionnaires import ACK_NOTE, SeededQuestionnaires, answer_questionnaires
 from somatrace.demo.seed import simulate
-from somatrace.demo.story import SimulatedPatient
 
 from .conftest import World
 
@@ -35,19 +32,7 @@ class Caller:
         return r.json() if r.content else None
 
 
-@dataclass
-class Record:
-    api: Any
-    spec: DemoPatient
-    sim: SimulatedPatient
-    patient_id: uuid.UUID
-    therapist_token: str
-    now: datetime
-    conninfo: str
-    created: dict[str, int] = field(default_factory=dict)
-
-
-async def seed(world: World, spec: DemoPatient) -> Record:
+async def seed(world: World, spec: DemoPatient) -> SeededQuestionnaires:
     now = datetime.now(UTC)
     sim = simulate(spec, now, days=DAYS)
     token = world.therapist.headers["Authorization"].split()[1]
@@ -60,17 +45,23 @@ async def seed(world: World, spec: DemoPatient) -> Record:
             f"/v1/patients/{world.patient_id}/sessions", json=body, headers=world.therapist.headers
         )
         assert r.status_code == 201, r.text
-    record = Record(Caller(world), spec, sim, world.patient_id, token, now, world.api.db_url)
-    await answer_questionnaires(record)
-    return record
+    return await answer_questionnaires(
+        Caller(world),
+        world.api.db_url,
+        patient_id=world.patient_id,
+        spec=spec,
+        sim=sim,
+        therapist_token=token,
+        now=now,
+    )
 
 
 @pytest.mark.parametrize("email", ["alex@demo.somatrace.org", "robin@demo.somatrace.org"])
 async def test_demo_step(world: World, email: str) -> None:
     spec = next(p for p in PATIENTS if p.login.email == email)
-    record = await seed(world, spec)
+    seeded = await seed(world, spec)
     stored = world.api.sql("SELECT source, entered_by FROM questionnaire_responses")
-    assert len(stored) == record.created["questionnaires"] > 10
+    assert len(stored) == seeded.responses > 10
     assert {r["source"] for r in stored} == {"patient"}
     assert {r["entered_by"] for r in stored} == {world.patient.id}
     r = await world.api.client.get(
@@ -96,4 +87,4 @@ async def test_demo_step(world: World, email: str) -> None:
     else:
         assert [a["acknowledged_at"] is None for a in alerts] == [True, False]  # open first
         assert alerts[1]["note"] == ACK_NOTE
-        assert record.created["safety_alerts"] == 2
+        assert len(seeded.alerts) == 2

@@ -10,7 +10,12 @@ import pytest
 
 from analysis.errors import AnalysisError
 from analysis.kernel_input import MarkerInputError
-from analysis.nonlinear import dfa_alpha1_batch, sampen_batch
+from analysis.nonlinear import (
+    DFA_MIN_BOX_VARIANCE,
+    _box_residual_variance,
+    dfa_alpha1_batch,
+    sampen_batch,
+)
 
 RTOL = 1e-9
 
@@ -197,3 +202,31 @@ def test_plateaus_of_equal_intervals_equal_nk(kref):
     ]
     _, _, defined = assert_nonlinear_equal(kref, windows)
     assert defined == 6
+
+
+def test_straight_boxes_far_from_the_mean_are_dropped_like_nk(kref):
+    """Plateaus 1,300-1,600 ms off the window mean: straight profile boxes with steep slopes, whose
+    residual the closed-form variance cannot resolve (detrended explicitly instead)."""
+    rng = np.random.default_rng(9)
+    windows = [
+        np.r_[np.full(30, 2450.0), 700.0 + rng.normal(0.0, 1.0, 200)],
+        np.r_[np.full(40, 2400.0), np.full(150, 850.0) + np.round(rng.normal(0.0, 0.6, 150))],
+        np.r_[np.full(24, 400.0), 1000.0 + rng.normal(0.0, 5.0, 90), np.full(24, 2450.0)],
+    ]
+    for nn in windows:
+        expected = kref.nk_dfa_alpha1(nn)
+        got = dfa_alpha1_batch([nn]).values[0]
+        assert got == pytest.approx(expected, rel=RTOL, nan_ok=True)
+
+
+def test_straight_box_with_a_steep_slope_is_detrended_explicitly():
+    """A run of equal intervals 1,660 ms off the mean: the closed-form residual variance has lost
+    its digits (above the 1e-8 cut-off); the explicit residual is ~0, so the box is dropped."""
+    profile = np.cumsum(np.r_[-10791.186540413717, np.full(10, -1659.4791773545485)])
+    box = profile[None, :]
+    centred = box - box.mean(axis=1, keepdims=True)
+    x = np.arange(11) - 5.0
+    along = centred @ x
+    closed_form = (np.einsum("ij,ij->i", centred, centred) - along * along / float(x @ x)) / 11
+    assert closed_form[0] > DFA_MIN_BOX_VARIANCE
+    assert _box_residual_variance(box.copy(), x)[0] < DFA_MIN_BOX_VARIANCE

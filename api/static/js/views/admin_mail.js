@@ -33,18 +33,18 @@ export async function renderMail(main, _params, _current, isCurrent) {
     h("tbody", {}, STATES.map((s) => h("tr", {}, h("th", { scope: "row", text: STATE_TEXT[s] }),
       h("td", { class: "num", dataset: { state: s }, text: String(status.counts[s] || 0) })))));
   const failures = status.failures.length
-    ? h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table", id: "mail-failures" },
+    ? h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table stack", id: "mail-failures" },
       h("caption", { text: "Latest messages not delivered" }),
       h("thead", {}, h("tr", {}, ["Queued", "Kind", "To", "State", "Attempts", "Last error", ""].map((t) => h("th", { scope: "col", text: t })))),
       h("tbody", {}, status.failures.map((f) => h("tr", { dataset: { outboxId: String(f.id) } },
         h("th", { scope: "row", text: formatDateTime(f.created_at, tz) }),
-        h("td", { text: KIND_TEXT[f.kind] || f.kind }),
-        h("td", { text: f.to_address }),
-        h("td", { text: STATE_TEXT[f.status] || f.status }),
-        h("td", { class: "num", text: String(f.attempts) }),
-        h("td", { class: "small", text: f.last_error || "" }),
+        h("td", { "data-label": "Kind", text: KIND_TEXT[f.kind] || f.kind }),
+        h("td", { "data-label": "To", text: f.to_address }),
+        h("td", { "data-label": "State", text: STATE_TEXT[f.status] || f.status }),
+        h("td", { class: "num", "data-label": "Attempts", text: String(f.attempts) }),
+        h("td", { class: "small", "data-label": "Last error", text: f.last_error || "–" }),
         h("td", {}, f.status === "retrying" ? h("span", { class: "muted small", text: "retried automatically" })
-          : h("button", { type: "button", class: "small", text: "Send again", "aria-label": `Send message ${f.id} again`,
+          : h("button", { type: "button", class: "small", text: "Send again", "aria-label": `Send again: the ${KIND_TEXT[f.kind] || f.kind} to ${f.to_address}, queued ${formatDateTime(f.created_at, tz)}`,
             on: { click: async () => { await post(`/v1/mail/outbox/${f.id}/retry`, {}); announce("The message is queued again.", "ok"); refresh(); } } })))))))
     : h("p", { id: "no-failures", text: "Every message so far was delivered." });
   const testButton = h("button", { type: "button", id: "mail-test", text: "Send me a test message",

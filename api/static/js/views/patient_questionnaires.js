@@ -58,15 +58,15 @@ function acknowledgedList(alerts, instruments, tz) {
 
 function responsesTable(responses, instruments, tz) {
   if (!responses.length) return h("p", { class: "muted", id: "no-responses", text: "No answers yet." });
-  return h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table", id: "responses-table" },
+  return h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table stack", id: "responses-table" },
     h("caption", { text: `${responses.length} answered questionnaires, newest first` }),
     h("thead", {}, h("tr", {}, ["When", "Questionnaire", "Total", "Entered", "Answers"].map((t) => h("th", { scope: "col", text: t })))),
     h("tbody", {}, [...responses].reverse().map((r) => h("tr", { dataset: { responseId: r.id }, class: r.safety_alert ? "row-alert" : null },
       h("th", { scope: "row", text: formatDateTime(r.at, tz) }),
-      h("td", { text: shortTitle(instruments, r.instrument) }),
-      h("td", {}, scoreBadge(instruments.get(r.instrument), r.total, r.severity), r.safety_alert ? h("span", { class: "badge badge-alert", text: " safety alert" }) : null),
-      h("td", { text: r.source === "clinic" ? "in clinic" : "by the patient" }),
-      h("td", { class: "answers", text: r.answers.join(" ") }))))));
+      h("td", { "data-label": "Questionnaire", text: shortTitle(instruments, r.instrument) }),
+      h("td", { "data-label": "Total" }, scoreBadge(instruments.get(r.instrument), r.total, r.severity), r.safety_alert ? h("span", { class: "badge badge-alert", text: " safety alert" }) : null),
+      h("td", { "data-label": "Entered", text: r.source === "clinic" ? "in clinic" : "by the patient" }),
+      h("td", { class: "answers", "data-label": "Answers", text: r.answers.join(" ") }))))));
 }
 
 function clinicEntry(patient, instruments, tz) {

@@ -42,9 +42,13 @@ function pinDetails(panel, entries, tz) {
 
 const pct = (share) => (share === null || share === undefined ? "–" : `${Math.round(share * 100)} %`);
 
-/** "11 of 11 days valid (needs 6) · 2 fair · artifacts 1 %": what a period or baseline rests on. */
-export function daysText(nDays, nPossible, needed, nFair, artifactShare) {
+/**
+ * "11 of 11 days valid (needs 6) · 2 fair · artifacts 1 %": what a period or baseline rests on; a period
+ * not begun has no valid days yet, only the days it will have and how many a verdict needs.
+ */
+export function daysText(nDays, nPossible, needed, nFair, artifactShare, state = null) {
   if (!nPossible) return "no days in this period";
+  if (state === "not_reached") return `${nPossible} days ahead (a verdict needs ${needed} valid)`;
   const parts = [`${nDays} of ${nPossible} days valid${needed ? ` (needs ${needed})` : ""}`];
   if (nDays) parts.push(`${nFair} fair`);
   if (artifactShare !== null && artifactShare !== undefined) parts.push(`artifacts ${pct(artifactShare)}`);
@@ -70,7 +74,7 @@ function periodRow(period) {
   const q = period.quality;
   const caveat = q.caveat ? h("div", { class: "caveat", text: `⚠ ${q.caveat}` }) : null;
   const days = h("td", { class: "days" },
-    h("div", { text: daysText(period.nDays, period.nPossible, period.neededDays, q.nFair, q.artifactShare) }),
+    h("div", { text: daysText(period.nDays, period.nPossible, period.neededDays, q.nFair, q.artifactShare, period.state) }),
     period.nPossible ? h("div", { class: "muted small", text: formatDayRange(period.firstDay, period.lastDay) }) : null);
   const change = period.state === "verdict"
     ? h("td", { class: "num change" },
@@ -112,7 +116,7 @@ export function sessionCard(patientId, medicine, integration, tz, { reportLink =
       : h("p", { class: "muted", text: `Integration: ${formatDateTime(medicine.integration.startedAt, tz)}` }),
     h("p", { class: "small baseline-line", text: baselineText(base) }),
     caveats.length ? h("p", { class: "notice notice-warn caveat-note", role: "note",
-      text: `⚠ Read with care: ${caveats.map((p) => `${p.label.toLowerCase()} ${p.quality.caveat}`).join("; ")}.` }) : null,
+      text: `⚠ Read with care: ${caveats.map((p) => `${p.label.toLowerCase()}: ${p.quality.caveat}`).join("; ")}.` }) : null,
     h("div", { class: "table-scroll", tabindex: "0" }, h("table", { class: "data-table periods" },
       h("caption", { class: "visually-hidden", text: "Change of ln RMSSD against baseline, per period" }),
       h("thead", {}, h("tr", {}, ["Period", "Days and quality", "Δ ln RMSSD", "Verdict"].map((t) => h("th", { scope: "col", text: t })))),
