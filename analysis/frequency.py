@@ -31,6 +31,8 @@ HF_BAND_HZ: tuple[float, float] = (0.15, 0.4)
 MAX_FREQUENCY_HZ: float = 0.5
 #: A quadratic spline needs three knots; neurokit2 fails below that.
 MIN_BEATS_SPECTRUM: int = 3
+#: Beats per batch of :func:`resample_tachograms` (about 27 five-minute windows).
+_BATCH_BEATS: int = 8192
 
 
 @dataclass(frozen=True)
@@ -109,11 +111,8 @@ def resample_tachograms(
     neurokit2 0.2.13 ``intervals_process`` and ``signal_interpolate(method="quadratic")``;
     de Boor C (1978). A Practical Guide to Splines. Springer.
     """
-    from scipy.linalg import solve_banded
-
     if not windows:
         return []
-    step = 1 / INTERPOLATION_RATE_HZ
     sizes = np.array([nn.size for nn, _ in windows], dtype=np.int64)
     if np.any(sizes < MIN_BEATS_SPECTRUM):
         short = int(np.flatnonzero(sizes < MIN_BEATS_SPECTRUM)[0])
@@ -122,6 +121,27 @@ def resample_tachograms(
             window=short,
             reason="too few beats",
         )
+    # Batches of a few thousand beats: the windows' systems are independent (unit end rows), so
+    # the result is the same, and the temporaries stay small enough for the allocator to reuse
+    # their memory instead of mapping fresh pages (the page faults cost more than the arithmetic).
+    out: list[NDArray[np.float64]] = []
+    first, beats = 0, 0
+    for index, size in enumerate(sizes.tolist()):
+        beats += size
+        if beats >= _BATCH_BEATS or index == sizes.size - 1:
+            out += _resample_batch(windows[first : index + 1], sizes[first : index + 1])
+            first, beats = index + 1, 0
+    return out
+
+
+def _resample_batch(
+    windows: Sequence[tuple[NDArray[np.float64], NDArray[np.float64]]],
+    sizes: NDArray[np.int64],
+) -> list[NDArray[np.float64]]:
+    """:func:`resample_tachograms` of one batch of windows (``sizes`` beats each), one solve."""
+    from scipy.linalg import solve_banded
+
+    step = 1 / INTERPOLATION_RATE_HZ
     n_total = int(sizes.sum())
     starts = np.cumsum(sizes) - sizes
     x = np.concatenate([t for _, t in windows])

@@ -288,7 +288,9 @@ def _count_template_matches(
     v1 = x[template + 1]
     tol = tolerance[owner]
     low = np.full(n_windows, np.inf)
-    np.minimum.at(low, owner, v0)
+    # Templates of a window are one run (owner non-decreasing): reduce each run.
+    filled = np.flatnonzero(n_templates > 0)
+    low[filled] = np.minimum.reduceat(v0, first[filled])
     cell = tolerance * (1 + 1e-9) + 1e-12
     cx = np.floor((v0 - low[owner]) / cell[owner]).astype(np.int64)
     side = int(cx.max()) + 3
@@ -325,17 +327,19 @@ def _count_template_matches(
             if total == 0:
                 continue
             counts = partners[lo:hi]
-            left = np.repeat(position[lo:hi].astype(index_type), counts)
             right = np.arange(total, dtype=np.int64) + np.repeat(
                 begin[lo:hi] - (cum[lo:hi] - cum[lo]), counts
             )
-            tol_pair = tol_sorted[left]
-            diff = s0[left] - s0[right]
+            # The left template's values repeated per candidate (a copy per run, not a gather).
+            tol_pair = np.repeat(tol_sorted[lo:hi], counts)
+            diff = np.repeat(s0[lo:hi], counts)
+            diff -= s0[right]
             close = np.abs(diff, out=diff) <= tol_pair
-            diff = s1[left] - s1[right]
+            diff = np.repeat(s1[lo:hi], counts)
+            diff -= s1[right]
             close &= np.abs(diff, out=diff) <= tol_pair
             match2 = np.flatnonzero(close)
-            l2 = left[match2]
+            l2 = np.repeat(position[lo:hi].astype(index_type), counts)[match2]
             match3 = match2[np.abs(s2[l2] - s2[right[match2]]) <= tol_pair[match2]]
             count_b += np.diff(np.searchsorted(match2 + cum[lo], window_bounds))
             count_a += np.diff(np.searchsorted(match3 + cum[lo], window_bounds))

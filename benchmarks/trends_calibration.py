@@ -16,9 +16,12 @@ then a summary: worst family-wise rate, the null cells above 5 % beyond Monte-Ca
 (one-sided 99 %), worst badge rate. The exit status is 1 when a null cell fails.
 
     nice -n 10 python benchmarks/trends_calibration.py [--quick] [--null 1000] [--power 1000]
-        [--processes 2] [--rho-rule bootstrap|plugin|upper]
+        [--processes 2] [--rho-rule bootstrap|plugin|upper] [--section all|grid|minimum]
 
-``--quick`` runs a smaller grid (ρ 0 and 0.7, CV 10 %, baselines 14 and 60) with fewer patients.
+The grid is followed by cells at the minimum the defaults allow (a baseline of exactly
+``BASELINE_MIN_DAYS`` counted days, none missing; periods at their minimum occur in the
+missing-day cells). ``--quick`` runs a smaller grid (ρ 0 and 0.7, CV 10 %, baselines 14 and 60)
+with fewer patients; ``--section grid|minimum`` runs one part.
 At most two worker processes (the machine is shared); each uses one BLAS thread.
 """
 
@@ -93,15 +96,27 @@ def _run(task: Task) -> CellResult:
     )
 
 
-def conditions(quick: bool) -> list[tuple[float, float, float, bool, int]]:
+def conditions(quick: bool, section: str = "all") -> list[tuple[float, float, float, bool, int]]:
+    """The grid, and the cells at the minimum the defaults allow: a baseline of exactly
+    :data:`analysis.band.BASELINE_MIN_DAYS` days with none missing."""
     rhos, cvs, base = (QUICK_RHOS, QUICK_CVS, QUICK_BASELINES) if quick else (RHOS, CVS, BASELINES)
-    return list(itertools.product(rhos, cvs, MISSING, DRIFTS, base))
+    grid = list(itertools.product(rhos, cvs, MISSING, DRIFTS, base))
+    minimum = list(itertools.product(rhos, cvs, (0.0,), DRIFTS, (BASELINE_MIN_DAYS,)))
+    return {"grid": grid, "minimum": minimum, "all": grid + minimum}[section]
 
 
 def tasks(
-    quick: bool, n_null: int, n_power: int, n_badge: int, rho_rule: RhoRule, seed: int
+    quick: bool,
+    n_null: int,
+    n_power: int,
+    n_badge: int,
+    rho_rule: RhoRule,
+    seed: int,
+    section: str = "all",
 ) -> Iterator[tuple[Cell, Task]]:
-    for k, (rho, cv, miss, drift, base) in enumerate(conditions(quick)):
+    for rho, cv, miss, drift, base in conditions(quick, section):
+        # a condition's seed is its own, whichever cells run beside it
+        k = (round(rho * 10), round(cv * 100), round(miss * 100), int(drift), base)
         cells = [(Cell(rho, cv, miss, drift, base), n_null, n_badge)]
         cells += [
             (Cell(rho, cv, miss, drift, base, effect_in=name), n_power, 0)  # type: ignore[arg-type]
@@ -111,7 +126,7 @@ def tasks(
             for c, start in enumerate(range(0, n, CHUNK)):
                 size = min(CHUNK, n - start)
                 judged = max(0, min(size, badge - start))
-                yield cell, Task(cell, size, (seed, k, j, c), rho_rule, judged)
+                yield cell, Task(cell, size, (seed, *k, j, c), rho_rule, judged)
 
 
 def fwer_limit(n: int) -> float:
@@ -241,6 +256,12 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=2, help="worker processes (at most 2)")
     parser.add_argument("--rho-rule", default="bootstrap", choices=("bootstrap", "plugin", "upper"))
     parser.add_argument("--seed", type=int, default=20261)
+    parser.add_argument(
+        "--section",
+        default="all",
+        choices=("all", "grid", "minimum"),
+        help="the grid, the cells at the minimum baseline the defaults allow, or both",
+    )
     args = parser.parse_args()
     n_null = args.null if args.null is not None else (300 if args.quick else 1000)
     n_power = args.power if args.power is not None else (200 if args.quick else 1000)
@@ -248,7 +269,8 @@ def main() -> int:
     processes = max(1, min(2, args.processes))
     rule: RhoRule = args.rho_rule
     print(
-        f"Session-verdict calibration ({'quick' if args.quick else 'full'} grid), rule {rule!r}: "
+        f"Session-verdict calibration ({'quick' if args.quick else 'full'} grid, "
+        f"section {args.section}), rule {rule!r}: "
         f"{FAMILY_METHOD}, family-wise α {FAMILY_ALPHA:.0%}, {BOOTSTRAP_REPLICATES} bootstrap "
         f"refits; needs {BASELINE_MIN_DAYS} baseline days and max({PERIOD_MIN_DAYS}, "
         f"{PERIOD_MIN_SHARE:.0%}) of a period's days"
@@ -259,7 +281,7 @@ def main() -> int:
         f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}"
     )
     started = time.perf_counter()
-    jobs = list(tasks(args.quick, n_null, n_power, n_badge, rule, args.seed))
+    jobs = list(tasks(args.quick, n_null, n_power, n_badge, rule, args.seed, args.section))
     merged: dict[Cell, CellResult] = {}
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(processes) as pool:

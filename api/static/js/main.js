@@ -23,6 +23,7 @@ import { renderPatientQuestionnaires } from "./views/patient_questionnaires.js";
 import { renderResearch } from "./views/research.js";
 import { NAV, homeFor } from "./roles.js";
 import { forgetOfflineData, registerServiceWorker } from "./pwa.js";
+import { watchBackground } from "./background.js";
 
 const UUID = "([0-9a-f-]{36})";
 const DAY = "(\\d{4}-\\d{2}-\\d{2})";
@@ -173,5 +174,6 @@ function showForbidden(main, current, err) {
 }
 
 window.addEventListener("hashchange", route);
+watchBackground();
 route();
 registerServiceWorker();

@@ -50,7 +50,8 @@ export function qualitySentence(counts) {
 
 /**
  * One period after a medicine session in words, from its state (as the therapist's session card has it):
- * a change the model is sure of, no clear change, still running, not begun, or cannot tell yet.
+ * a change the model is sure of, no clear change, still running, not begun, no days (the next session
+ * came first), or cannot tell yet (and whether the usual range or the period lacks readings).
  */
 export function periodWords(period) {
   if (period.state === "verdict") {
@@ -60,6 +61,10 @@ export function periodWords(period) {
   }
   if (period.state === "in_progress") return "still being measured";
   if (period.state === "not_reached") return "not begun yet";
+  if (!period.nPossible) return "no days: your next medicine session came first";
+  if ((period.reason || "").includes("baseline")) {
+    return "cannot tell yet: your usual range needs more usable readings from before your first session";
+  }
   return "cannot tell yet: too few usable readings";
 }
 

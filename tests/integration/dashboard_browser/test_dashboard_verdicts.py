@@ -3,18 +3,23 @@ two medicine sessions, a poor-signal patient): the patient list shows how many d
 value; the timeline draws good and fair days differently and lists the poor ones it leaves out; every
 session card and the printable report show each period's valid days out of possible (and needed), its
 fair days and artifact share; the poor-signal patient's cards carry a caveat; a period not yet begun
-says so; and the numbers on the pages are the API's (``analysis.session_verdicts``)."""
+says so; the numbers on the pages are the API's (``analysis.session_verdicts``); and a reading taken
+today changes none of them."""
 
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, expect
 
-from .conftest import Clinic, Person, new_tab
+from .conftest import Clinic, Person, Seeder, new_tab
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -61,6 +66,7 @@ def test_quality_and_states_where_change_is_judged(clinic: Clinic, browser: Brow
                 quality = re.search(r"\d of 7 days", text)
                 value = re.search(r"\d\.\d\d", text)
                 assert quality and value and quality.start() < value.start(), text
+        tab.shot("verdicts-patient-list")
 
         caveats_seen: list[str] = []
         not_begun = 0
@@ -138,6 +144,86 @@ def test_quality_and_states_where_change_is_judged(clinic: Clinic, browser: Brow
         # lies ahead
         assert any(c.startswith("poor:") for c in caveats_seen), caveats_seen
         assert not_begun >= 1
+        tab.page.click("#logout")
+        tab.login(clinic.poor)
+        tab.wait_ready("#/me")
+        # the same facts in plain words: a period with no days, and why nothing can be told yet
+        words = tab.page.locator("#my-sessions li[data-period]").all_inner_texts()
+        assert any("no days: your next medicine session came first" in w for w in words), words
+        assert any("your usual range needs more usable readings" in w for w in words), words
+        tab.shot("verdicts-patient-home-poor")
         tab.assert_no_console_errors()
     finally:
         tab.page.context.close()
+
+
+def test_todays_partial_reading_changes_nothing(clinic: Clinic) -> None:
+    """A reading taken today, much calmer than any day so far, goes through ingest and the worker:
+    today's row shows its value, but the band, the badge, every earlier day and every session verdict
+    stay exactly as they were (today never counts). The reading is a morning reading (6 min after
+    04:00 local) or, shortly after midnight, 35 min of night."""
+    now_local = datetime.now(ZoneInfo(TZ))
+    midnight = now_local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if now_local >= midnight + timedelta(hours=4, minutes=10):
+        start = max(
+            midnight + timedelta(hours=4),
+            min(midnight + timedelta(hours=7), now_local - timedelta(minutes=10)),
+        )
+        beats_n = 330
+    elif now_local >= midnight + timedelta(minutes=40):
+        start, beats_n = midnight + timedelta(minutes=1), 1900
+    else:
+        pytest.skip("no whole reading fits into today before now (00:00-00:40 local)")
+
+    def judged() -> tuple[Any, list[Any]]:
+        timeline = _api(clinic, clinic.therapist, f"/v1/patients/{clinic.alex_id}/timeline")
+        sessions = _api(clinic, clinic.therapist, f"/v1/patients/{clinic.alex_id}/sessions")
+        integrations = [
+            _api(
+                clinic,
+                clinic.therapist,
+                f"/v1/patients/{clinic.alex_id}/sessions/{s['id']}/integration",
+            )
+            for s in sessions
+            if s["kind"] == "medicine"
+        ]
+        return timeline, integrations
+
+    before, verdicts_before = judged()
+    seeder = Seeder(clinic.base_url, clinic.db_url)
+    try:
+        own = seeder.token(clinic.alex)
+        device = seeder.post(f"/v1/patients/{clinic.alex_id}/devices", own, {"label": "2nd strap"})
+        rng = np.random.default_rng(14)
+        rr_ms = 1100.0 + rng.normal(0.0, 70.0, beats_n)  # ln RMSSD ≈ 4.6, far above the band
+        t_ms = int(start.timestamp() * 1000) + np.cumsum(rr_ms).astype(np.int64)
+        beats = [
+            {"t_ms": int(t), "rr_ticks": round(r * 1024 / 1000)}
+            for t, r in zip(t_ms, rr_ms, strict=True)
+        ]
+        seeder.post(
+            "/v1/ingest/beats",
+            {"Authorization": f"Bearer {device['token']}"},
+            {"batch_id": str(uuid.uuid4()), "beats": beats},
+        )
+        seeder.analyse()
+    finally:
+        seeder.close()
+    after, verdicts_after = judged()
+    today = after["today"]
+    assert before["today"] == today
+    windows = _api(
+        clinic,
+        clinic.therapist,
+        f"/v1/patients/{clinic.alex_id}/windows?start={today}T00:00:00Z",
+    )
+    assert windows, "the reading was analysed"
+    assert after["band"] == before["band"]
+    assert after["badge"] == before["badge"]
+    assert [d for d in after["daily"] if d["day"] < today] == [
+        d for d in before["daily"] if d["day"] < today
+    ]
+    (mine,) = [d for d in after["daily"] if d["day"] == today]
+    assert mine["ln_rmssd"] is not None and mine["ln_rmssd"] > 4.2, mine  # the reading has a value
+    assert not mine["counted"] and mine["exclusion"].startswith("today"), mine
+    assert verdicts_after == verdicts_before

@@ -12,7 +12,7 @@ const SHOWN_SESSIONS = 3;
 const KIND_NAMES = { medicine: "medicine session", integration: "integration appointment", other: "appointment" };
 
 function periodItem(period) {
-  const when = period.firstDay && period.lastDay ? ` (${formatDayRange(period.firstDay, period.lastDay)})` : "";
+  const when = period.nPossible && period.firstDay && period.lastDay ? ` (${formatDayRange(period.firstDay, period.lastDay)})` : "";
   return h("li", { dataset: { period: period.key, state: period.state } },
     h("strong", { text: `${period.label}${when}: ` }), periodWords(period),
     period.state === "verdict" && period.quality.caveat ? h("span", { class: "muted small", text: " — many of these readings had some disturbance, so take it lightly." }) : null);

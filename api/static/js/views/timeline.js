@@ -50,7 +50,7 @@ export function daysText(nDays, nPossible, needed, nFair, artifactShare, state =
   if (!nPossible) return "no days in this period";
   if (state === "not_reached") return `${nPossible} days ahead (a verdict needs ${needed} valid)`;
   const parts = [`${nDays} of ${nPossible} days valid${needed ? ` (needs ${needed})` : ""}`];
-  if (nDays) parts.push(`${nFair} fair`);
+  if (nDays) parts.push(`${nFair} fair${nFair ? ` (${pct(nFair / nDays)})` : ""}`);
   if (artifactShare !== null && artifactShare !== undefined) parts.push(`artifacts ${pct(artifactShare)}`);
   return parts.join(" · ");
 }
@@ -60,7 +60,7 @@ export function verdictWords(period) {
   switch (period.state) {
     case "verdict":
       if (period.flagged) return `${period.direction === "lower" ? "▼ lower" : "▲ higher"} than baseline`;
-      return `no change shown: changes smaller than ±${fmt(period.mdc)} cannot be seen with these days`;
+      return `no change shown: with these ${period.nDays} days a change smaller than ±${fmt(period.mdc)} cannot be seen`;
     case "in_progress":
       return `under way: ${period.reason ? period.reason.replace(/^under way: /, "") : ""}`;
     case "not_reached":
@@ -223,7 +223,7 @@ export async function buildTimeline(patient, { simplified = false, isCurrent = (
       fmt(d.lnRmssd),
       d.rolling7d !== null ? `${fmt(d.rolling7d)} (${d.rollingDays} of 7, ${d.rollingFairDays} fair)` : "–",
       d.bandLow !== null ? `${fmt(d.bandLow)}–${fmt(d.bandHigh)} ${d.bandPosition || ""}`.trim() : "–",
-      fmt(d.restingHr, 0), fmt(d.stressIndex, 0), fmt(d.wearHours, 1), d.source,
+      fmt(d.restingHr, 0), fmt(d.stressIndex, 1), fmt(d.wearHours, 1), d.source,
     ]), { id: "daily-table" })));
 
   const cards = h("div", { class: "cards", id: "session-cards" });
