@@ -34,7 +34,7 @@ SAMPEN_DIMENSION: int = 2
 #: Sample entropy tolerance as a fraction of the window's SD (ddof = 1).
 SAMPEN_TOLERANCE_SD: float = 0.2
 #: Candidate template pairs compared per chunk in the sample-entropy kernel (bounds memory).
-_SAMPEN_CHUNK_PAIRS: int = 2_000_000
+_SAMPEN_CHUNK_PAIRS: int = 32_768
 #: Windows with more templates than this count their matches with bit sets (O(N^2 / 64) word
 #: operations) instead of the grid (O(N^2) candidate pairs); benchmarks/analysis_kernels.py
 #: prints the crossover.
