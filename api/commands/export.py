@@ -68,23 +68,31 @@ def _refuse_empty(
 
 
 def export(
-    out: Path = typer.Option(..., "--out", "-o", help="Where to write the zip archive."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", metavar="FILE", help="Where to write the zip archive."
+    ),
     format: ExportFormat = typer.Option(
-        ExportFormat.csv, "--format", "-f", help="csv | parquet | kubios | fhir | omh"
+        ExportFormat.csv, "--format", "-f", help="The export's format."
     ),
     start: datetime = typer.Option(
-        ..., help="Start of the period (ISO 8601; UTC when no zone is given)."
+        ..., metavar="DATETIME", help="Start of the period (ISO 8601; UTC when no zone is given)."
     ),
-    end: datetime = typer.Option(..., help="End of the period, exclusive."),
+    end: datetime = typer.Option(..., metavar="DATETIME", help="End of the period, exclusive."),
     patients: str | None = typer.Option(
-        None, help="Comma-separated pseudonyms (default: all consented)."
+        None, metavar="PSEUDONYMS", help="Comma-separated pseudonyms (default: all consented)."
     ),
     date_shift: bool = typer.Option(
         False, "--date-shift", help="Shift each patient's dates by a secret number of weeks."
     ),
-    server: str = typer.Option("http://127.0.0.1:8000", help="Somatrace server URL."),
-    email: str | None = typer.Option(None, help="Researcher account (password read from stdin)."),
-    token: str | None = typer.Option(None, help="An access token instead of --email."),
+    server: str = typer.Option(
+        "http://127.0.0.1:8000", metavar="URL", help="Somatrace server URL."
+    ),
+    email: str | None = typer.Option(
+        None, metavar="EMAIL", help="Researcher account (password read from stdin)."
+    ),
+    token: str | None = typer.Option(
+        None, metavar="TOKEN", help="An access token instead of --email."
+    ),
 ) -> None:
     """Download consented, pseudonymised data as a zip (the researcher role only)."""
     if (email is None) == (token is None):

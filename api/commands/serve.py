@@ -14,12 +14,17 @@ logger = logging.getLogger(__name__)
 
 
 def serve(
-    host: str | None = typer.Option(None, help="Bind address (default SOMATRACE_HOST, 127.0.0.1)."),
-    port: int | None = typer.Option(None, help="Port (default SOMATRACE_PORT, 8000)."),
+    host: str | None = typer.Option(
+        None, metavar="ADDRESS", help="Bind address (default SOMATRACE_HOST, 127.0.0.1)."
+    ),
+    port: int | None = typer.Option(
+        None, metavar="PORT", help="Port (default SOMATRACE_PORT, 8000)."
+    ),
     workers: int = typer.Option(
         1,
         min=1,
         max=64,
+        metavar="N",
         help="Server processes (they share nothing in memory; state is in PostgreSQL).",
     ),
 ) -> None:
