@@ -169,6 +169,13 @@ async def run_demo(
     """
     # The port first: a busy one is one line before anything slow (PostgreSQL, imports) starts.
     sock = _bind(host, port)
+    # The demo has no SMTP server by design: one line says so instead of a warning per e-mail in the
+    # middle of the progress (the admin's e-mail page lists what was not sent).
+    logging.getLogger("api.mail.tasks").setLevel(logging.ERROR)
+    console.print(
+        "The demo sends no e-mail (no SMTP server is set); the admin's E-mail page lists them.",
+        highlight=False,
+    )
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -20,19 +20,10 @@ from api.settings import Settings
 
 from ...conftest import fresh_database
 from ..conftest import serve_in_thread
+from ..dashboard_browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "api_docs"
 EMAIL = "docs-therapist@example.org"
 PASSWORD = "docs-page-password-41"
