@@ -418,9 +418,13 @@ def test_morning_reading_from_an_emulated_strap_survives_link_drop_and_offline(
         written += len(out.beats)
         _deliver(page, strap, value, written)
         if i == len(rr) // 2 + 5:
+            page.focus("#record-cancel")  # a keyboard user on the stop button ...
             shot(page, "phone-record-live")
             assert page.locator("#record-contact").inner_text() == "Good skin contact"
             assert page.locator("#record-rmssd").inner_text().endswith(" ms")
+        if i == len(rr) // 2 + 15:
+            # ... keeps the focus while the values change (they are updated in place)
+            assert page.evaluate("document.activeElement.id") == "record-cancel"
     # the end of the reading: the countdown reaches 0, the reading is sealed and sent
     page.clock.run_for(started_ms + READING_S * 1000 + 1500 - now_ms)
     page.wait_for_selector("#record-verdict", timeout=60_000)
