@@ -7,6 +7,7 @@ minimum-length policies are left to ``analysis.windows``.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +35,9 @@ SAMPEN_DIMENSION: int = 2
 #: Sample entropy tolerance as a fraction of the window's SD (ddof = 1).
 SAMPEN_TOLERANCE_SD: float = 0.2
 #: Candidate template pairs compared per chunk in the sample-entropy kernel (bounds memory).
-_SAMPEN_CHUNK_PAIRS: int = 2_000_000
+_SAMPEN_CHUNK_PAIRS: int = 32_768
+#: Templates per batch of windows in the sample-entropy grid kernel (bounds its temporaries).
+_SAMPEN_BATCH_TEMPLATES: int = 8192
 #: Windows with more templates than this count their matches with bit sets (O(N^2 / 64) word
 #: operations) instead of the grid (O(N^2) candidate pairs); benchmarks/analysis_kernels.py
 #: prints the crossover.
@@ -585,16 +588,35 @@ def sampen_stretches(
     in_small = small[template_owner]
     if in_small.any():
         windows_small = np.flatnonzero(small)
-        row_of = np.full(n_windows, -1, dtype=np.int64)
-        row_of[windows_small] = np.arange(windows_small.size)
-        b, a = _count_template_matches(
-            x,
-            template[in_small],
-            row_of[template_owner[in_small]],
-            windows_small.size,
-            tolerance[windows_small],
+        small_template = template[in_small]
+        small_owner = template_owner[in_small]
+        # Batches of whole windows, ~_SAMPEN_BATCH_TEMPLATES templates each: counts per window
+        # do not depend on the batch, and small temporaries are reused by the allocator.
+        window_end = np.cumsum(n_templates[windows_small])
+        cuts = np.searchsorted(
+            window_end,
+            np.arange(1, int(window_end[-1]) // _SAMPEN_BATCH_TEMPLATES + 1)
+            * _SAMPEN_BATCH_TEMPLATES,
         )
-        count_b[windows_small], count_a[windows_small] = b, a
+        bounds = [
+            0,
+            *sorted({int(c) + 1 for c in cuts if c + 1 < windows_small.size}),
+            windows_small.size,
+        ]
+        for lo, hi in itertools.pairwise(bounds):
+            these = windows_small[lo:hi]
+            t_lo = int(window_end[lo - 1]) if lo else 0
+            t_hi = int(window_end[hi - 1])
+            row_of = np.full(n_windows, -1, dtype=np.int64)
+            row_of[these] = np.arange(these.size)
+            b, a = _count_template_matches(
+                x,
+                small_template[t_lo:t_hi],
+                row_of[small_owner[t_lo:t_hi]],
+                these.size,
+                tolerance[these],
+            )
+            count_b[these], count_a[these] = b, a
     for w in np.flatnonzero(big).tolist():
         first_beat, n_w = int(window_start[w]), int(n_beats[w])
         valid = np.zeros(n_w, dtype=bool)

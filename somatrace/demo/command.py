@@ -47,11 +47,8 @@ def demo(
     console = Console()
     progress = SeedProgress(console)
     progress.start()
-    # The server and analysis libraries take seconds to load on 2 cores: say so while they do.
-    progress.begin("load", "Loading the server and the analysis libraries")
     from somatrace.demo.runner import StoppedEarly, run_demo
 
-    progress.end("load")
     try:
         summary = asyncio.run(
             run_demo(

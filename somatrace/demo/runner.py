@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
+import multiprocessing
+import os
 import shutil
 import signal
 import socket
@@ -22,26 +25,38 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from api.app import create_app
 from api.db import migrate
 from api.db.runtime import database
-from api.routes.background import register_background
 from api.settings import Settings
-from api.worker.runner import InProcessWorker
-from somatrace.demo import seed as demo_seed
 from somatrace.demo.accounts import DEMO_DAYS, PATIENTS, all_logins
 from somatrace.demo.errors import DemoError
-from somatrace.demo.live import LiveStream
 from somatrace.demo.progress import SeedProgress
-from somatrace.demo.story import SimulatedPatient
+
+if TYPE_CHECKING:
+    from api.worker.runner import InProcessWorker
+    from somatrace.demo import seed as demo_seed
+    from somatrace.demo.live import LiveStream
+    from somatrace.demo.story import SimulatedPatient
 
 logger = logging.getLogger(__name__)
+
+#: What the demo needs beyond this module: the server, the worker and analysis, the seeding and the
+#: collector (seconds of imports on 2 cores, loaded in a thread while the database starts).
+HEAVY_MODULES: Final[tuple[str, ...]] = (
+    "api.app",
+    "api.routes.background",
+    "api.worker.runner",
+    "somatrace.demo.seed",
+    "somatrace.demo.live",
+)
+#: Processes running the analysis (2 cores assumed): the first patient's alone, then two at once.
+ANALYSIS_PROCESSES: Final[int] = 2
 
 #: Longest wait for the server to start accepting connections, in seconds.
 SERVER_START_TIMEOUT_S: Final[float] = 30.0
@@ -104,6 +119,18 @@ def _data_dir(keep: Path | None) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _load_heavy_modules() -> None:
+    for name in HEAVY_MODULES:
+        importlib.import_module(name)
+
+
+def _warm_analysis() -> int:
+    """Runs in a pool process: imports the seeding, worker and analysis libraries before the first
+    analysis needs them (this module itself is light); returns the process id."""
+    importlib.import_module("somatrace.demo.seed")
+    return os.getpid()
+
+
 def _print_logins(console: Console) -> None:
     table = Table(title="Demo logins (valid in this demo database only)", show_lines=False)
     table.add_column("role")
@@ -142,11 +169,12 @@ async def run_demo(
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # The analysis processes import their libraries (seconds on 2 cores) while the database starts.
-    pool = demo_seed.analysis_pool()
+    # An analysis process imports its libraries (seconds on 2 cores) while the database starts.
+    pool = ProcessPoolExecutor(
+        max_workers=ANALYSIS_PROCESSES, mp_context=multiprocessing.get_context("spawn")
+    )
     try:
-        for _ in range(demo_seed.ANALYSIS_PROCESSES):
-            loop.run_in_executor(pool, demo_seed.warm_up)
+        loop.run_in_executor(pool, _warm_analysis)  # the first patient's; the other starts later
         with _data_dir(keep_dir) as data_dir, contextlib.ExitStack() as stack:
             settings = Settings(
                 database_url=None, data_dir=data_dir, worker_in_process=False, log_level="WARNING"
@@ -177,16 +205,26 @@ async def run_demo(
 async def _start(
     stack: contextlib.ExitStack, settings: Settings, progress: SeedProgress, days: int
 ) -> _Prepared:
-    """Database up and migrated; meanwhile the first patient simulated and the staff's passwords
-    hashed (threads: PostgreSQL starts in its own processes, argon2 and numpy release the GIL)."""
-    progress.begin("start", "Starting the database and the analysis processes")
+    """Database up and migrated while the libraries load; then the first patient simulated and the
+    staff's passwords hashed (threads: PostgreSQL starts in its own processes, imports wait on
+    files, argon2 and numpy release the GIL)."""
+    progress.begin("start", "Starting the database, loading the server and analysis libraries")
+
+    def start_database() -> str:
+        conninfo = stack.enter_context(database(settings))
+        migrate.upgrade(conninfo)
+        return conninfo
+
+    conninfo, _ = await asyncio.gather(
+        asyncio.to_thread(start_database), asyncio.to_thread(_load_heavy_modules)
+    )
+    from somatrace.demo import seed as demo_seed
+
     now = datetime.now(UTC)
-    conninfo, first_sim, hashes = await asyncio.gather(
-        asyncio.to_thread(stack.enter_context, database(settings)),
+    first_sim, hashes = await asyncio.gather(
         asyncio.to_thread(demo_seed.simulate, PATIENTS[0], now, days),
         asyncio.to_thread(demo_seed.hash_staff_passwords),
     )
-    await asyncio.to_thread(migrate.upgrade, conninfo)
     progress.end("start")
     return _Prepared(conninfo=conninfo, now=now, first_sim=first_sim, staff_hashes=hashes)
 
@@ -204,6 +242,12 @@ async def _serve_and_seed(
     progress: SeedProgress,
     pool: ProcessPoolExecutor,
 ) -> DemoSummary:
+    from api.app import create_app
+    from api.routes.background import register_background
+    from api.worker.runner import InProcessWorker
+    from somatrace.demo import seed as demo_seed
+    from somatrace.demo.live import LiveStream
+
     conninfo = prepared.conninfo
     sock = _bind(host, port)
     bound_port = int(sock.getsockname()[1])
@@ -249,6 +293,8 @@ async def _serve_and_seed(
             days=days,
             first_sim=prepared.first_sim,
             staff_hashes=prepared.staff_hashes,
+            processes=ANALYSIS_PROCESSES,
+            warmed=1,
         )
         seeded = await _until_stopped(seeder.run(first_ready), stop)
         seed_s = time.perf_counter() - seed_started

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import uuid
 from collections.abc import Awaitable, Callable
@@ -60,15 +59,13 @@ SEED_STRAP: Final = StrapInfo(
     battery_pct=80,
 )
 
-#: Processes running the analysis (2 cores assumed): the first patient's alone, then two at once.
-ANALYSIS_PROCESSES: Final[int] = 2
 #: Recompute rounds of one patient before the demo gives up (one is enough: no beats arrive meanwhile).
 MAX_RECOMPUTE_ROUNDS: Final[int] = 3
 
 #: Requests of ``create_patient`` counted in the progress (patient, login, device(s)).
 PEOPLE_STEPS: Final[int] = 4
-#: Steps of ``write_story`` after the journal: consent, questionnaire answers.
-STORY_EXTRA_STEPS: Final[int] = 2
+#: Connections storing one patient's beats at once (PostgreSQL works on both cores).
+STORE_CONNECTIONS: Final[int] = 2
 #: Everyone the demo inserts directly (as ``somatrace user create`` does) rather than through the API.
 STAFF: Final[tuple[DemoLogin, ...]] = (ADMIN, THERAPIST, RESEARCHER)
 
@@ -248,13 +245,12 @@ async def create_patient(
 
 
 def story_requests(sim: SimulatedPatient, now: datetime) -> int:
-    """The steps ``write_story`` counts: sessions, journal entries until now, consent and answers."""
-    return len(sim.sessions) + sum(1 for j in sim.journal if j.at <= now) + STORY_EXTRA_STEPS
+    """The steps ``write_story`` counts: sessions and journal entries until now."""
+    return len(sim.sessions) + sum(1 for j in sim.journal if j.at <= now)
 
 
 async def write_story(
     api: ApiCaller,
-    conninfo: str,
     therapist_token: str,
     patient_token: str,
     patient: SeededPatient,
@@ -263,8 +259,7 @@ async def write_story(
     progress: SeedProgress | None = None,
     key: str = "",
 ) -> None:
-    """The patient's sessions (by the therapist), journal entries until now and research consent
-    (those whose spec says so; by the patient), and questionnaire answers."""
+    """The patient's sessions (by the therapist) and journal entries until now (by the patient)."""
     pid = patient.patient_id
     done = PEOPLE_STEPS
     for s in sim.sessions:
@@ -290,13 +285,25 @@ async def write_story(
         patient.journal_entries += 1
         done += 1
         _advance(progress, key, done)
+
+
+async def answer_and_consent(
+    api: ApiCaller,
+    conninfo: str,
+    therapist_token: str,
+    patient_token: str,
+    patient: SeededPatient,
+    sim: SimulatedPatient,
+    now: datetime,
+) -> None:
+    """The patient's research consent (those whose spec says so) and questionnaire answers."""
     if patient.spec.research_consent:
         consent = {"research": True, "journal_text": patient.spec.journal_consent}
-        await api.call("PUT", f"/v1/patients/{pid}/consent", patient_token, consent)
+        await api.call("PUT", f"/v1/patients/{patient.patient_id}/consent", patient_token, consent)
     answered = await answer_questionnaires(
         api,
         conninfo,
-        patient_id=pid,
+        patient_id=patient.patient_id,
         spec=patient.spec,
         sim=sim,
         therapist_token=therapist_token,
@@ -304,7 +311,6 @@ async def write_story(
     )
     patient.questionnaires = answered.responses
     patient.safety_alerts = len(answered.alerts)
-    _advance(progress, key, done + STORY_EXTRA_STEPS)
 
 
 async def create_people(
@@ -317,7 +323,8 @@ async def create_people(
     seeded: list[SeededPatient] = []
     for spec, sim in zip(PATIENTS, sims, strict=True):
         patient, token = await create_patient(api, therapist, spec)
-        await write_story(api, conninfo, therapist, token, patient, sim, now)
+        await write_story(api, therapist, token, patient, sim, now)
+        await answer_and_consent(api, conninfo, therapist, token, patient, sim, now)
         seeded.append(patient)
     return seeded
 
@@ -329,19 +336,27 @@ async def store_beats(
     progress: SeedProgress,
     key: str,
 ) -> int:
-    """The patient's simulated beats through ``store_batch`` (the ingest path); returns batches."""
+    """The patient's simulated beats through ``store_batch`` (the ingest path) on
+    ``STORE_CONNECTIONS`` connections at once; returns the batches stored."""
     total = sum(b.n_beats for b in batches)
     done = 0
-    conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True, row_factory=dict_row)
-    try:
-        ref = DeviceRef(device_id=patient.device_id, patient_id=patient.patient_id)
-        for batch in batches:
-            result = await store_batch(conn, ref, batch)
-            patient.beats_stored += result.accepted
-            done += batch.n_beats
-            progress.advance(key, done, total)
-    finally:
-        await conn.close()
+
+    async def store(share: list[BeatBatch]) -> None:
+        nonlocal done
+        conn = await psycopg.AsyncConnection.connect(
+            conninfo, autocommit=True, row_factory=dict_row
+        )
+        try:
+            ref = DeviceRef(device_id=patient.device_id, patient_id=patient.patient_id)
+            for batch in share:
+                result = await store_batch(conn, ref, batch)
+                patient.beats_stored += result.accepted
+                done += batch.n_beats
+                progress.advance(key, done, total)
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(store(batches[i::STORE_CONNECTIONS]) for i in range(STORE_CONNECTIONS)))
     return len(batches)
 
 
@@ -372,13 +387,6 @@ async def run_worker_until_idle(conninfo: str) -> None:
         raise DemoError(f"analysis jobs failed: {status.problems[:3]}")
 
 
-def analysis_pool() -> ProcessPoolExecutor:
-    """Worker processes for the analysis passes (spawned: no state of this process leaks in)."""
-    return ProcessPoolExecutor(
-        max_workers=ANALYSIS_PROCESSES, mp_context=multiprocessing.get_context("spawn")
-    )
-
-
 def warm_up() -> int:
     """Runs in a pool process: unpickling it imported this module and so the worker and analysis
     libraries (seconds on 2 cores), before the first pass needs them; returns the process id."""
@@ -389,9 +397,10 @@ class Seeder:
     """Seeds the demo into the empty, migrated database behind the server at ``base_url``.
 
     The first patient comes first: account, sessions and journal through the HTTP API while its
-    beats go through the ingest path, then the analysis worker's recompute job in a pool process;
-    ``on_first_ready`` runs as soon as its timeline is complete. Meanwhile the other patients'
-    accounts, stories and beats are stored; then their analyses run at once, one process each.
+    beats go through the ingest path, then the analysis worker's recompute job in a pool process
+    (beside it: its questionnaires, the other patients' accounts and stories); ``on_first_ready``
+    runs as soon as its timeline is complete. Then the others' beats are stored and their analyses
+    run at once, one process each.
 
     A patient's beats are all stored before its analysis starts: the worker recomputes a patient's
     whole dirty range, so beats arriving during a recompute would make the next one redo it.
@@ -408,8 +417,12 @@ class Seeder:
         days: int = DEMO_DAYS,
         first_sim: SimulatedPatient | None = None,
         staff_hashes: dict[str, str] | None = None,
+        processes: int = 2,
+        warmed: int = 0,
     ) -> None:
         self.base_url = base_url
+        #: Processes of ``pool``; ``warmed`` of them were already started by the caller.
+        self.processes = processes
         self.conninfo = conninfo
         self.progress = progress
         self.pool = pool
@@ -421,6 +434,8 @@ class Seeder:
         self.result = SeedResult()
         #: Seconds of analysis per stored beat, measured on the first patient.
         self._analysis_s_per_beat: float | None = None
+        #: Pool processes started so far (``warm_pool``).
+        self._warmed = warmed
 
     async def run(self, on_first_ready: Callable[[SeedResult], Awaitable[None]]) -> SeedResult:
         """Seed everyone; ``on_first_ready`` is awaited once the first patient is complete."""
@@ -435,29 +450,26 @@ class Seeder:
                 sim = await asyncio.to_thread(simulate, first_spec, self.now, self.days)
             first, token = await self._people(api, therapist, first_spec, sim, 0)
             await asyncio.gather(
-                write_story(
-                    api,
-                    self.conninfo,
-                    therapist,
-                    token,
-                    first,
-                    sim,
-                    self.now,
-                    self.progress,
-                    "0.people",
-                ),
+                write_story(api, therapist, token, first, sim, self.now, self.progress, "0.people"),
                 self._beats(first, sim, 0),
             )
             self.progress.end("0.people")
-            # While the first patient is analysed (one core), the others are stored (the other).
+            # The first patient's analysis gets a core to itself and the database the other; beside
+            # it only HTTP calls run (its questionnaires, the others' accounts and stories).
             first_analysis = asyncio.ensure_future(self._analyse(first, 0))
-            rest = asyncio.ensure_future(self._store_others(api, therapist, others))
+            self.warm_pool()
+            others_people = asyncio.ensure_future(self._people_of_others(api, therapist, others))
             try:
+                await self._answers(api, therapist, token, first, sim, 0)
                 await first_analysis
                 await on_first_ready(self.result)
-                stored = await rest
+                people = await others_people
             finally:
-                rest.cancel()
+                others_people.cancel()
+        stored: list[SeededPatient] = []
+        for i, (patient, other_sim) in enumerate(people, start=1):
+            await self._beats(patient, other_sim, i)
+            stored.append(patient)
         await asyncio.gather(*(self._analyse(p, i) for i, p in enumerate(stored, start=1)))
         # The queue still holds the jobs ingest deferred: the real worker drains it (nothing is
         # dirty any more, so each ends at once) and reports failed jobs.
@@ -480,21 +492,41 @@ class Seeder:
         self.result.patients.append(patient)
         return patient, token
 
-    async def _store_others(
+    async def _people_of_others(
         self, api: ApiCaller, therapist: str, specs: list[DemoPatient]
-    ) -> list[SeededPatient]:
-        out: list[SeededPatient] = []
+    ) -> list[tuple[SeededPatient, SimulatedPatient]]:
+        out: list[tuple[SeededPatient, SimulatedPatient]] = []
         for i, spec in enumerate(specs, start=1):
             sim = await asyncio.to_thread(simulate, spec, self.now, self.days)
             patient, token = await self._people(api, therapist, spec, sim, i)
             key = f"{i}.people"
-            await write_story(
-                api, self.conninfo, therapist, token, patient, sim, self.now, self.progress, key
-            )
+            await write_story(api, therapist, token, patient, sim, self.now, self.progress, key)
             self.progress.end(key)
-            await self._beats(patient, sim, i)
-            out.append(patient)
+            await self._answers(api, therapist, token, patient, sim, i)
+            out.append((patient, sim))
         return out
+
+    async def _answers(
+        self,
+        api: ApiCaller,
+        therapist: str,
+        token: str,
+        patient: SeededPatient,
+        sim: SimulatedPatient,
+        i: int,
+    ) -> None:
+        key = f"{i}.answers"
+        self.progress.begin(key, f"{patient.spec.display_name}: questionnaires and consent")
+        await answer_and_consent(api, self.conninfo, therapist, token, patient, sim, self.now)
+        self.progress.end(key)
+
+    def warm_pool(self) -> None:
+        """Start the pool's other processes (each imports the analysis libraries, seconds of CPU):
+        the caller started one for the first patient, the rest start once its analysis runs."""
+        loop = asyncio.get_running_loop()
+        while self._warmed < self.processes:
+            loop.run_in_executor(self.pool, warm_up)
+            self._warmed += 1
 
     async def _beats(self, patient: SeededPatient, sim: SimulatedPatient, i: int) -> None:
         key = f"{i}.beats"
