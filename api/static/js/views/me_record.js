@@ -6,7 +6,7 @@
 import { add, announce, h, mount } from "../dom.js";
 import { StrapLink, webBluetoothAvailable, whyNoBluetooth } from "../capture/link.js";
 import { READING_S, readingController } from "../capture/reading.js";
-import { uploader } from "../capture/uploader.js";
+import { deviceToken, uploader } from "../capture/uploader.js";
 import * as outbox from "../capture/outbox.js";
 
 const CONTACT_WORDS = {
@@ -171,6 +171,8 @@ async function choose(ctx) {
   let link;
   try {
     link = await StrapLink.choose();
+    // the patient chose to record: a token revoked from the strap list may be replaced now
+    deviceToken(ctx.patient.id, { renew: true }).then(() => uploader().start(ctx.patient.id), () => null);
   } catch (err) {
     c.error = err.name === "NotFoundError" ? "No strap was chosen." : `The strap could not be chosen: ${err.message}`;
     c.changed();
