@@ -74,10 +74,25 @@ def _clock(t: datetime) -> str:
     return f"{h}:{t.minute:02d}:{t.second:02d}.{t.microsecond // 10_000:02d} {'AM' if t.hour < 12 else 'PM'}"
 
 
+#: About how many bytes and seconds of records one block (50 heart-rate records and one 60-beat HRV
+#: record) takes: the start is chosen so that the last beat lies before now (the API refuses beats in
+#: the future), and not before 2000.
+BLOCK_BYTES = 27_000
+BLOCK_SECONDS = 50 * 270 + 30 + 60
+EARLIEST = datetime(2000, 1, 2, tzinfo=TZ)
+
+
+def export_start(size_bytes: int, now: datetime | None = None) -> datetime:
+    """The first record's time: the export's span (size, block rate, 3 % margin) before now."""
+    span = timedelta(seconds=1.03 * size_bytes / BLOCK_BYTES * BLOCK_SECONDS)
+    start = (now or datetime.now(TZ)) - span - timedelta(days=1)
+    return max(EARLIEST, start.replace(hour=0, minute=0, second=0, microsecond=0))
+
+
 def write_export(path: Path, size_bytes: int, seed: int = 13) -> tuple[int, int]:
     """Write the synthetic export; returns (beats, HRV records)."""
     rng = random.Random(seed)
-    t = datetime(2012, 1, 1, 0, 0, tzinfo=TZ)
+    t = export_start(size_bytes)
     beats = records = 0
     with path.open("w", encoding="utf-8", buffering=1 << 20) as fh:
         fh.write(HEAD)

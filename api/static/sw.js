@@ -93,7 +93,8 @@ async function networkFirst(request, cacheName, key) {
   const cache = await caches.open(cacheName);
   try {
     const response = await fetch(request);
-    if (response.ok) cache.put(key || request, response.clone()).catch(() => null);
+    // kept before the page sees the answer, so that what the page showed opens offline right after
+    if (response.ok) await cache.put(key || request, response.clone()).catch(() => null);
     replaySoon();
     return response;
   } catch (err) {

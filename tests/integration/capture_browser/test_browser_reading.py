@@ -418,9 +418,13 @@ def test_morning_reading_from_an_emulated_strap_survives_link_drop_and_offline(
         written += len(out.beats)
         _deliver(page, strap, value, written)
         if i == len(rr) // 2 + 5:
+            page.focus("#record-cancel")  # a keyboard user on the stop button ...
             shot(page, "phone-record-live")
             assert page.locator("#record-contact").inner_text() == "Good skin contact"
             assert page.locator("#record-rmssd").inner_text().endswith(" ms")
+        if i == len(rr) // 2 + 15:
+            # ... keeps the focus while the values change (they are updated in place)
+            assert page.evaluate("document.activeElement.id") == "record-cancel"
     # the end of the reading: the countdown reaches 0, the reading is sealed and sent
     page.clock.run_for(started_ms + READING_S * 1000 + 1500 - now_ms)
     page.wait_for_selector("#record-verdict", timeout=60_000)
@@ -565,4 +569,60 @@ def test_without_web_bluetooth_the_page_says_so_and_points_to_the_alternatives(
     page.locator("#record").scroll_into_view_if_needed()
     shot(page, "phone-record-unsupported")
     axe(page, "record: no Web Bluetooth")
+    ctx.close()
+
+
+def test_a_browser_revoked_from_the_strap_list_stops_sending_until_the_patient_records_again(
+    browser: Browser, server: Server
+) -> None:
+    ctx = browser.new_context(viewport=PHONE, service_workers="block")
+    page = ctx.new_page()
+    _login(page, server)
+    # a token as the page gets it, then revoked by the therapist's strap list
+    device = page.evaluate(
+        f"import('/static/js/capture/uploader.js').then(m => m.deviceToken('{server.patient_id}'))"
+    )
+    server.sql(
+        "UPDATE devices SET revoked_at = now() WHERE id = %(d)s RETURNING id",
+        {"d": device["deviceId"]},
+    )
+    result = page.evaluate(
+        """async ([pid, beatMs]) => {
+          const outbox = await import('/static/js/capture/outbox.js');
+          const { uploader } = await import('/static/js/capture/uploader.js');
+          await outbox.addBeats('r-revoked', [{ tMs: beatMs, rrTicks: 900 }], []);
+          await uploader().start(pid);
+          return { status: { ...uploader().status }, left: (await outbox.unsentBeats()).count,
+                   device: await outbox.getMeta('device') };
+        }""",
+        [str(server.patient_id), int(datetime.now(UTC).timestamp() * 1000) - 3_600_000],
+    )
+    assert result["status"]["state"] == "refused" and result["left"] == 1
+    assert result["device"]["revoked"] is True
+    # sending again does not make a new device behind the patient's back
+    again = page.evaluate(
+        """import('/static/js/capture/uploader.js').then(async (m) => {
+          await m.uploader().kick(); return m.uploader().status.state; })"""
+    )
+    assert again == "refused"
+    browsers = server.sql(
+        "SELECT count(*) AS n FROM devices WHERE patient_id = %(p)s AND source = 'browser' "
+        "AND revoked_at IS NULL AND created_at > now() - interval '1 minute'",
+        {"p": server.patient_id},
+    )[0]["n"]
+    renewed = page.evaluate(
+        f"""import('/static/js/capture/uploader.js').then(async (m) => {{
+          const d = await m.deviceToken('{server.patient_id}', {{ renew: true }});
+          await m.uploader().start('{server.patient_id}');
+          const outbox = await import('/static/js/capture/outbox.js');
+          return {{ id: d.deviceId, left: (await outbox.unsentBeats()).count }};
+        }})"""
+    )
+    assert renewed["id"] != device["deviceId"] and renewed["left"] == 0
+    after = server.sql(
+        "SELECT count(*) AS n FROM devices WHERE patient_id = %(p)s AND source = 'browser' "
+        "AND revoked_at IS NULL AND created_at > now() - interval '1 minute'",
+        {"p": server.patient_id},
+    )[0]["n"]
+    assert after == browsers + 1
     ctx.close()

@@ -52,11 +52,26 @@ async function send(method, path, token, body) {
   throw new Refused(response.status, message);
 }
 
-/** This browser's device token for `patientId`, asked for through the signed-in session when missing. */
-export async function deviceToken(patientId, { create = true } = {}) {
+/**
+ * This browser's device token for `patientId`, asked for through the signed-in session when there is
+ * none yet. A token revoked from the strap list is replaced only when `renew` (the patient chose to
+ * record again), never behind their back.
+ */
+export function deviceToken(patientId, options = {}) {
+  // one request at a time, so that two callers never make two devices
+  const next = tokenLock.then(() => obtainToken(patientId, options));
+  tokenLock = next.catch(() => null);
+  return next;
+}
+
+let tokenLock = Promise.resolve();
+
+async function obtainToken(patientId, { renew = false } = {}) {
   const stored = await outbox.getMeta("device");
-  if (stored && stored.patientId === patientId) return stored;
-  if (!create) return null;
+  if (stored && stored.patientId === patientId) {
+    if (!stored.revoked) return stored;
+    if (!renew) throw new Refused(401, "this browser was removed from your straps; choose your strap again to record and send");
+  }
   const current = session();
   if (!current) throw new Refused(401, "sign in to send your readings");
   const response = await fetch(`/v1/patients/${patientId}/browser-devices`, {
@@ -163,11 +178,11 @@ class Uploader extends EventTarget {
           await send("POST", INGEST_PATH, device.token, batch.doc);
         } catch (err) {
           if (err instanceof Refused && err.status === 401) {
-            // revoked or unknown token: ask for a new one through the session and send again
-            await outbox.setMeta("device", null);
-            device = await deviceToken(patientId);
-            await send("POST", INGEST_PATH, device.token, batch.doc);
-          } else throw err;
+            // revoked from the strap list (or unknown): keep the beats, stop sending until the patient
+            // chooses to record again (deviceToken(..., {renew: true}))
+            await outbox.setMeta("device", { ...device, revoked: true });
+          }
+          throw err;
         }
         await outbox.acknowledge(batch.seq);
         this.update({ unsent: Math.max(0, this.status.unsent - batch.doc.beats.length) });

@@ -3,10 +3,10 @@
 // contact and time left, then the verdict in plain words. Where the browser has no Web Bluetooth it says
 // so and points to the alternatives. Capture, storage and sending are ../capture/*.js.
 
-import { add, h, mount } from "../dom.js";
+import { add, announce, h, mount } from "../dom.js";
 import { StrapLink, webBluetoothAvailable, whyNoBluetooth } from "../capture/link.js";
 import { READING_S, readingController } from "../capture/reading.js";
-import { uploader } from "../capture/uploader.js";
+import { deviceToken, uploader } from "../capture/uploader.js";
 import * as outbox from "../capture/outbox.js";
 
 const CONTACT_WORDS = {
@@ -66,9 +66,9 @@ function alternatives() {
     h("li", { text: "If your watch or an app (Apple Health, Garmin, Polar, Elite HRV, HRV4Training, Kubios) already holds your heartbeats, its export file can be imported: ask your therapist." }));
 }
 
-function sendingLine(status) {
+function sendingLine(status, always = false) {
   if (status.state === "refused") return h("p", { class: "notice notice-error", id: "record-sending", role: "alert", text: `Your readings could not be sent: ${status.lastError}. They stay saved on this device.` });
-  if (!status.unsent) return null;
+  if (!status.unsent) return always ? h("p", { class: "notice", id: "record-sending", hidden: true }) : null;
   const words = status.state === "waiting"
     ? `${status.unsent} heartbeats are saved on this device and will be sent when the connection is back.`
     : `Sending ${status.unsent} saved heartbeats…`;
@@ -87,9 +87,45 @@ function liveView(c) {
       : null);
 }
 
+/** What decides the section's structure: while it stays the same only the values are updated, so
+ * keyboard focus stays on its button and nothing is announced on every heartbeat. */
+function structureKey(c, status) {
+  return [c.phase, c.linkState, c.error, Boolean(c.reading && c.reading.verdict),
+    status.state === "refused"].join("|");
+}
+
+/** Update the live values in place (same structure as the last render). */
+function patchValues(body, c, status) {
+  const set = (id, text) => {
+    const el = body.querySelector(`#${id}`);
+    if (el && el.textContent !== text) el.textContent = text;
+  };
+  const rmssd = c.rmssdMs;
+  set("record-hr", c.heartRateBpm !== null ? `${c.heartRateBpm} per minute` : "–");
+  set("record-rmssd", rmssd !== null ? `${Math.round(rmssd)} ms` : "–");
+  set("record-contact", CONTACT_WORDS[String(c.contact)]);
+  set("record-countdown", minutesSeconds(c.secondsLeft()));
+  set("record-saved", `${c.beatsWritten} heartbeats saved on this device.`);
+  const progress = body.querySelector("#record-progress");
+  if (progress) progress.value = READING_S - c.secondsLeft();
+  const sending = sendingLine(status);
+  const old = body.querySelector("#record-sending");
+  if (old) {
+    const text = sending ? sending.textContent : "";
+    if (old.textContent !== text) old.textContent = text;
+    old.hidden = !sending;
+  }
+}
+
 function render(body, ctx) {
   const c = readingController();
   const status = uploader().status;
+  const key = structureKey(c, status);
+  if (body.dataset.key === key) {
+    patchValues(body, c, status);
+    return;
+  }
+  body.dataset.key = key;
   const items = [];
   if (c.error) items.push(h("p", { class: "notice notice-error", role: "alert", id: "record-error", text: c.error }));
   if (c.phase === "idle") {
@@ -105,24 +141,29 @@ function render(body, ctx) {
     const linkWords = c.linkState === "reconnecting"
       ? "The strap's connection dropped; reconnecting… Keep still: the reading goes on."
       : `Connected to ${c.link ? c.link.name : "the strap"}.`;
-    items.push(h("p", { id: "record-state", class: c.linkState === "reconnecting" ? "notice notice-warn" : null, text: linkWords }));
+    items.push(h("p", { id: "record-state", role: "status", class: c.linkState === "reconnecting" ? "notice notice-warn" : null, text: linkWords }));
     items.push(liveView(c));
     if (c.phase === "ready") {
       items.push(h("p", { text: "When you are settled and the heart rate shows, start the reading." }));
       items.push(h("button", { type: "button", class: "primary", id: "record-start", text: `Start the ${READING_S / 60}-minute reading`, on: { click: () => c.start() } }));
     } else {
       items.push(h("progress", { id: "record-progress", max: String(READING_S), value: String(READING_S - c.secondsLeft()), "aria-label": "Reading progress" }));
-      items.push(h("p", { class: "muted small", text: `${c.beatsWritten} heartbeats saved on this device.` }));
+      items.push(h("p", { class: "muted small", id: "record-saved", text: `${c.beatsWritten} heartbeats saved on this device.` }));
       items.push(h("button", { type: "button", id: "record-cancel", text: "Stop without a verdict", on: { click: () => c.cancel() } }));
     }
   } else if (c.phase === "finished") {
     const judged = c.reading && c.reading.verdict;
     if (judged) items.push(verdictView(judged));
     else items.push(h("p", { id: "record-waiting", text: "Your reading is saved on this device. Its verdict appears here once it has been sent." }));
-    items.push(h("button", { type: "button", id: "record-again", text: "Record again", on: { click: () => { c.reset(); render(body, ctx); } } }));
+    items.push(h("button", { type: "button", id: "record-again", text: "Record again", on: { click: () => { c.reset(); c.changed(); } } }));
   }
-  items.push(sendingLine(status));
+  items.push(sendingLine(status, true));
+  const focusedId = body.contains(document.activeElement) ? document.activeElement.id : null;
   mount(body, items);
+  if (focusedId) {
+    const again = body.querySelector(`#${focusedId}`);
+    if (again) again.focus();
+  }
 }
 
 async function choose(ctx) {
@@ -130,6 +171,8 @@ async function choose(ctx) {
   let link;
   try {
     link = await StrapLink.choose();
+    // the patient chose to record: a token revoked from the strap list may be replaced now
+    deviceToken(ctx.patient.id, { renew: true }).then(() => uploader().start(ctx.patient.id), () => null);
   } catch (err) {
     c.error = err.name === "NotFoundError" ? "No strap was chosen." : `The strap could not be chosen: ${err.message}`;
     c.changed();
@@ -153,7 +196,7 @@ export async function recordSection(ctx) {
     await sendPending(ctx);
     return section;
   }
-  const body = h("div", { id: "record-body", "aria-live": "polite" });
+  const body = h("div", { id: "record-body" });
   add(section, h("p", { class: "muted small", text: "Your phone or computer connects to your chest strap and records five minutes of heartbeats. They are saved on this device first and sent when there is a connection." }), body);
   const c = readingController();
   // one listener per section element: a re-render of the page replaces the element, and the old
@@ -169,7 +212,10 @@ export async function recordSection(ctx) {
     render(body, ctx);
   };
   const onVerdict = (e) => {
-    if (c.reading && e.detail.id === c.reading.id) c.reading.verdict = e.detail.verdict;
+    if (c.reading && e.detail.id === c.reading.id) {
+      c.reading.verdict = e.detail.verdict;
+      if (section.isConnected) announce("The verdict of your reading is ready.", "ok");
+    }
     onChange();
   };
   c.addEventListener("change", onChange);
