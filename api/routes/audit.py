@@ -216,7 +216,10 @@ async def list_audit(
     request: Request,
     filters: AuditFilter = Depends(),
     before_id: int | None = Query(
-        default=None, ge=1, description="Only entries older than this id (next page)"
+        default=None,
+        ge=1,
+        le=MAX_AUDIT_ID,
+        description="Only entries older than this id (next page)",
     ),
     limit: int = Query(default=100, ge=1, le=MAX_AUDIT_ROWS),
     _: Principal = Depends(admin_only),

@@ -309,6 +309,9 @@ async def test_audit_lists_patient_data_access_with_filters(api: Api) -> None:
     assert (
         await api.client.get("/v1/audit", params={"limit": 0}, headers=admin.headers)
     ).status_code == 422
+    # a page cursor past the id column's range is a 422, not a database error (500)
+    past = await api.client.get("/v1/audit", params={"before_id": 2**64}, headers=admin.headers)
+    assert past.status_code == 422 and "before_id" in past.text
 
 
 async def test_security_headers_body_limit_and_no_cors(api: Api) -> None:
