@@ -284,7 +284,7 @@ class _Records:
         k = np.zeros(0, dtype=np.int8)
         return _Records(np.zeros(0, dtype=np.intp), b, b.copy(), b.copy(), k, k.copy())
 
-    def take(self, keep: NDArray[np.bool_] | Index) -> _Records:
+    def take(self, keep: NDArray[np.bool_] | Index | slice) -> _Records:
         return _Records(
             self.idx[keep],
             self.ectopic[keep],
@@ -317,17 +317,20 @@ class _Records:
         chained = np.flatnonzero((self.idx[1:] == self.idx[:-1] + 1) & self.two[:-1]) + 1
         for k in chained.tolist():
             visited[k] = not (visited[k - 1] and self.two[k - 1])
-        first = visited & self.go
-        second = visited & self.two
+        first_kind = np.where(visited & self.go, self.kind1, _KIND_NONE)
+        second_kind = np.where(visited & self.two, self.kind2, _KIND_NONE)
         out: dict[str, list[int]] = {"ectopic": self.idx[visited & self.ectopic].tolist()}
         for name, kind in (
             ("missed", _KIND_MISSED),
             ("extra", _KIND_EXTRA),
             ("longshort", _KIND_LONGSHORT),
         ):
-            a = self.idx[first & (self.kind1 == kind)]
-            b = self.idx[second & (self.kind2 == kind)] + 1
-            out[name] = np.sort(np.concatenate((a, b))).tolist()
+            a = self.idx[first_kind == kind]
+            b = self.idx[second_kind == kind] + 1
+            # idx is sorted: only a mix of both lists needs sorting.
+            out[name] = (
+                np.sort(np.concatenate((a, b))) if a.size and b.size else a if a.size else b
+            ).tolist()
         return out
 
 
@@ -457,12 +460,14 @@ def _detect(requests: list[tuple[_Segment, list[tuple[int, int]] | None]], floor
     offset = 0
     for owner, (s, zones) in enumerate(requests):
         n = s.peaks.size
+        # np.diff and np.mean, spelled out without their Python overhead (same arithmetic).
         rr = np.empty(n)
-        rr[1:] = np.diff(s.peaks) / 1000.0
-        rr[0] = np.mean(rr[1:])
+        np.subtract(s.peaks[1:], s.peaks[:-1], out=rr[1:])
+        rr[1:] /= 1000.0
+        rr[0] = np.add.reduce(rr[1:]) / (n - 1)
         drr = np.empty(n)
-        drr[1:] = np.diff(rr)
-        drr[0] = np.mean(drr[1:])
+        np.subtract(rr[1:], rr[:-1], out=drr[1:])
+        drr[0] = np.add.reduce(drr[1:]) / (n - 1)
         # The scan of Fig. 1 stops before the last two beats: zones (whose old records are
         # replaced) may reach the end, the classified cores stop at n - 2.
         if zones is None:
@@ -593,8 +598,10 @@ def _detect(requests: list[tuple[_Segment, list[tuple[int, int]] | None]], floor
     seg_idx = cand - starts[piece_of] + np.array(p_start, dtype=np.intp)[piece_of]
     cand_owner = owner_of_piece[piece_of]
     new = _Records(seg_idx.astype(np.intp), ectopic, go, two, kind1, kind2)
+    # Pieces are stacked in request order: each request's candidates are one run.
+    runs = np.searchsorted(cand_owner, np.arange(len(requests) + 1)).tolist()
     for owner, (s, zones) in enumerate(requests):
-        mine = new.take(cand_owner == owner)
+        mine = new.take(slice(runs[owner], runs[owner + 1]))
         if zones is None:
             s.records = mine
             continue
@@ -647,12 +654,25 @@ def _classify(
 
 
 def _update_indices(source: list[int], update: list[int], shift: int) -> list[int]:
-    """Shift indices after insertions/deletions, verbatim neurokit2 semantics."""
+    """Shift indices after insertions/deletions with neurokit2's semantics, in O(n log n).
+
+    neurokit2 visits the sources in order and shifts every index still above the source by
+    ``shift``, comparing the already shifted index. With sources in non-decreasing order an index
+    ``u`` is shifted by the first ``c`` sources exactly (once ``u <= s_k`` it stays at or below every
+    later source), where ``c`` is the first ``k`` with ``u + shift·k <= s_k``; the loop is kept for
+    sources out of order.
+    """
     if not update:
         return update
-    for s in source:
-        update = [u + shift if u > s else u for u in update]
-    return [int(v) for v in np.unique(update)]
+    src = np.asarray(source, dtype=np.int64)
+    if src.size > 1 and bool(np.any(src[1:] < src[:-1])):
+        for s in source:
+            update = [u + shift if u > s else u for u in update]
+        return [int(v) for v in np.unique(update)]
+    upd = np.asarray(update, dtype=np.int64)
+    bound = np.maximum.accumulate(src - shift * np.arange(src.size, dtype=np.int64))
+    count = np.searchsorted(bound, upd, side="left") if src.size else np.zeros_like(upd)
+    return [int(v) for v in np.unique(upd + shift * count)]
 
 
 def _correct_artifacts(

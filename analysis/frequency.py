@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 from scipy.signal import get_window
 
@@ -31,6 +31,8 @@ HF_BAND_HZ: tuple[float, float] = (0.15, 0.4)
 MAX_FREQUENCY_HZ: float = 0.5
 #: A quadratic spline needs three knots; neurokit2 fails below that.
 MIN_BEATS_SPECTRUM: int = 3
+#: Beats per batch of :func:`resample_tachograms` (about 27 five-minute windows).
+_BATCH_BEATS: int = 8192
 
 
 @dataclass(frozen=True)
@@ -109,11 +111,8 @@ def resample_tachograms(
     neurokit2 0.2.13 ``intervals_process`` and ``signal_interpolate(method="quadratic")``;
     de Boor C (1978). A Practical Guide to Splines. Springer.
     """
-    from scipy.linalg import solve_banded
-
     if not windows:
         return []
-    step = 1 / INTERPOLATION_RATE_HZ
     sizes = np.array([nn.size for nn, _ in windows], dtype=np.int64)
     if np.any(sizes < MIN_BEATS_SPECTRUM):
         short = int(np.flatnonzero(sizes < MIN_BEATS_SPECTRUM)[0])
@@ -122,6 +121,27 @@ def resample_tachograms(
             window=short,
             reason="too few beats",
         )
+    # Batches of a few thousand beats: the windows' systems are independent (unit end rows), so
+    # the result is the same, and the temporaries stay small enough for the allocator to reuse
+    # their memory instead of mapping fresh pages (the page faults cost more than the arithmetic).
+    out: list[NDArray[np.float64]] = []
+    first, beats = 0, 0
+    for index, size in enumerate(sizes.tolist()):
+        beats += size
+        if beats >= _BATCH_BEATS or index == sizes.size - 1:
+            out += _resample_batch(windows[first : index + 1], sizes[first : index + 1])
+            first, beats = index + 1, 0
+    return out
+
+
+def _resample_batch(
+    windows: Sequence[tuple[NDArray[np.float64], NDArray[np.float64]]],
+    sizes: NDArray[np.int64],
+) -> list[NDArray[np.float64]]:
+    """:func:`resample_tachograms` of one batch of windows (``sizes`` beats each), one solve."""
+    from scipy.linalg import solve_banded
+
+    step = 1 / INTERPOLATION_RATE_HZ
     n_total = int(sizes.sum())
     starts = np.cumsum(sizes) - sizes
     x = np.concatenate([t for _, t in windows])
@@ -229,7 +249,16 @@ def _welch_density(
     hop = nperseg - noverlap
     n_segments = (signals.shape[1] - noverlap) // hop
     window, scale, freq = _welch_constants(nperseg)
-    segments = sliding_window_view(signals, nperseg, axis=1)[:, : n_segments * hop : hop]
+    # The segments as a strided view (what sliding_window_view(...)[:, ::hop] gives, without its
+    # Python overhead, which costs more than the FFT of a small group).
+    rows = np.ascontiguousarray(signals)
+    row_stride, item = rows.strides
+    segments = as_strided(
+        rows,
+        shape=(rows.shape[0], n_segments, nperseg),
+        strides=(row_stride, hop * item, item),
+        writeable=False,
+    )
     spectrum = scipy.fft.rfft(segments * window, n=2 * nperseg, axis=-1, workers=1)
     power = spectrum.real**2 + spectrum.imag**2
     psd = power.mean(axis=1) / scale
@@ -252,19 +281,42 @@ def _band_powers(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], int, int]:
     """Integrate Welch PSDs of equally long tachograms over LF and HF (trapezoid, ms²)."""
     n_samples = tachograms.shape[1]
-    rate = INTERPOLATION_RATE_HZ
     nperseg = _segment_length(n_samples)
     centred = tachograms - tachograms.mean(axis=1, keepdims=True)
-    freq, psd = _welch_density(centred, nperseg)
+    _, psd = _welch_density(centred, nperseg)
+    keep, lf_in, hf_in, lf_step, hf_step = _band_bins(n_samples)
+    psd = psd[:, keep]
+    # np.trapezoid(psd[:, band], x=freq[band], axis=1), spelled out (same operations).
+    lf_psd = psd[:, lf_in]
+    hf_psd = psd[:, hf_in]
+    lf = (lf_step * (lf_psd[:, 1:] + lf_psd[:, :-1]) / 2.0).sum(1)
+    hf = (hf_step * (hf_psd[:, 1:] + hf_psd[:, :-1]) / 2.0).sum(1)
+    return lf, hf, int(lf_in.sum()), int(hf_in.sum())
+
+
+@functools.lru_cache(maxsize=64)
+def _band_bins(
+    n_samples: int,
+) -> tuple[
+    NDArray[np.bool_],
+    NDArray[np.bool_],
+    NDArray[np.bool_],
+    NDArray[np.float64],
+    NDArray[np.float64],
+]:
+    """For tachograms of ``n_samples``: the kept Welch bins, LF and HF bins among them, and the
+    bin widths of each band (``np.diff`` of its frequencies, as a row)."""
+    rate = INTERPOLATION_RATE_HZ
+    _, _, freq = _welch_constants(_segment_length(n_samples))
     min_frequency = 2 * rate / (n_samples / 2)
     keep = (freq >= min_frequency) & (freq <= MAX_FREQUENCY_HZ)
     freq = freq[keep]
-    psd = psd[:, keep]
     lf_in = (freq >= LF_BAND_HZ[0]) & (freq < LF_BAND_HZ[1])
     hf_in = (freq >= HF_BAND_HZ[0]) & (freq < HF_BAND_HZ[1])
-    lf = np.trapezoid(psd[:, lf_in], x=freq[lf_in], axis=1)
-    hf = np.trapezoid(psd[:, hf_in], x=freq[hf_in], axis=1)
-    return lf, hf, int(lf_in.sum()), int(hf_in.sum())
+    out = (keep, lf_in, hf_in, np.diff(freq[lf_in])[None, :], np.diff(freq[hf_in])[None, :])
+    for array in out:
+        array.setflags(write=False)
+    return out
 
 
 def frequency_markers(

@@ -7,6 +7,7 @@ minimum-length policies are left to ``analysis.windows``.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +35,9 @@ SAMPEN_DIMENSION: int = 2
 #: Sample entropy tolerance as a fraction of the window's SD (ddof = 1).
 SAMPEN_TOLERANCE_SD: float = 0.2
 #: Candidate template pairs compared per chunk in the sample-entropy kernel (bounds memory).
-_SAMPEN_CHUNK_PAIRS: int = 2_000_000
+_SAMPEN_CHUNK_PAIRS: int = 32_768
+#: Templates per batch of windows in the sample-entropy grid kernel (bounds its temporaries).
+_SAMPEN_BATCH_TEMPLATES: int = 8192
 #: Windows with more templates than this count their matches with bit sets (O(N^2 / 64) word
 #: operations) instead of the grid (O(N^2) candidate pairs); benchmarks/analysis_kernels.py
 #: prints the crossover.
@@ -288,7 +291,9 @@ def _count_template_matches(
     v1 = x[template + 1]
     tol = tolerance[owner]
     low = np.full(n_windows, np.inf)
-    np.minimum.at(low, owner, v0)
+    # Templates of a window are one run (owner non-decreasing): reduce each run.
+    filled = np.flatnonzero(n_templates > 0)
+    low[filled] = np.minimum.reduceat(v0, first[filled])
     cell = tolerance * (1 + 1e-9) + 1e-12
     cx = np.floor((v0 - low[owner]) / cell[owner]).astype(np.int64)
     side = int(cx.max()) + 3
@@ -325,17 +330,19 @@ def _count_template_matches(
             if total == 0:
                 continue
             counts = partners[lo:hi]
-            left = np.repeat(position[lo:hi].astype(index_type), counts)
             right = np.arange(total, dtype=np.int64) + np.repeat(
                 begin[lo:hi] - (cum[lo:hi] - cum[lo]), counts
             )
-            tol_pair = tol_sorted[left]
-            diff = s0[left] - s0[right]
+            # The left template's values repeated per candidate (a copy per run, not a gather).
+            tol_pair = np.repeat(tol_sorted[lo:hi], counts)
+            diff = np.repeat(s0[lo:hi], counts)
+            diff -= s0[right]
             close = np.abs(diff, out=diff) <= tol_pair
-            diff = s1[left] - s1[right]
+            diff = np.repeat(s1[lo:hi], counts)
+            diff -= s1[right]
             close &= np.abs(diff, out=diff) <= tol_pair
             match2 = np.flatnonzero(close)
-            l2 = left[match2]
+            l2 = np.repeat(position[lo:hi].astype(index_type), counts)[match2]
             match3 = match2[np.abs(s2[l2] - s2[right[match2]]) <= tol_pair[match2]]
             count_b += np.diff(np.searchsorted(match2 + cum[lo], window_bounds))
             count_a += np.diff(np.searchsorted(match3 + cum[lo], window_bounds))
@@ -581,16 +588,35 @@ def sampen_stretches(
     in_small = small[template_owner]
     if in_small.any():
         windows_small = np.flatnonzero(small)
-        row_of = np.full(n_windows, -1, dtype=np.int64)
-        row_of[windows_small] = np.arange(windows_small.size)
-        b, a = _count_template_matches(
-            x,
-            template[in_small],
-            row_of[template_owner[in_small]],
-            windows_small.size,
-            tolerance[windows_small],
+        small_template = template[in_small]
+        small_owner = template_owner[in_small]
+        # Batches of whole windows, ~_SAMPEN_BATCH_TEMPLATES templates each: counts per window
+        # do not depend on the batch, and small temporaries are reused by the allocator.
+        window_end = np.cumsum(n_templates[windows_small])
+        cuts = np.searchsorted(
+            window_end,
+            np.arange(1, int(window_end[-1]) // _SAMPEN_BATCH_TEMPLATES + 1)
+            * _SAMPEN_BATCH_TEMPLATES,
         )
-        count_b[windows_small], count_a[windows_small] = b, a
+        bounds = [
+            0,
+            *sorted({int(c) + 1 for c in cuts if c + 1 < windows_small.size}),
+            windows_small.size,
+        ]
+        for lo, hi in itertools.pairwise(bounds):
+            these = windows_small[lo:hi]
+            t_lo = int(window_end[lo - 1]) if lo else 0
+            t_hi = int(window_end[hi - 1])
+            row_of = np.full(n_windows, -1, dtype=np.int64)
+            row_of[these] = np.arange(these.size)
+            b, a = _count_template_matches(
+                x,
+                small_template[t_lo:t_hi],
+                row_of[small_owner[t_lo:t_hi]],
+                these.size,
+                tolerance[these],
+            )
+            count_b[these], count_a[these] = b, a
     for w in np.flatnonzero(big).tolist():
         first_beat, n_w = int(window_start[w]), int(n_beats[w])
         valid = np.zeros(n_w, dtype=bool)

@@ -112,8 +112,11 @@ def stress_indices(
     mxdmn_s = np.maximum(high - low, bin_ms) / 1000.0
     wmax = np.full(n_windows, -np.inf)
     wmin = np.full(n_windows, np.inf)
-    np.maximum.at(wmax, window, nn_ms)
-    np.minimum.at(wmin, window, nn_ms)
+    # Windows are contiguous runs (indices non-decreasing): reduce each run, not each value.
+    filled = np.flatnonzero(count > 0)
+    run_start = (np.cumsum(count) - count)[filled]
+    wmax[filled] = np.maximum.reduceat(nn_ms, run_start)
+    wmin[filled] = np.minimum.reduceat(nn_ms, run_start)
     varies = (count > 0) & (wmax > wmin)
     raw[varies] = amo_pct[varies] / (2.0 * mo_s[varies] * mxdmn_s[varies])
     return StressIndices(raw, np.sqrt(raw))

@@ -20,7 +20,7 @@ from api.db.pool import RETRY_AFTER_DOWN_S, Database
 from api.errors import SomatraceError, error_body
 from api.instruments.loader import load_catalog
 from api.middleware import install_middleware
-from api.routes import api_docs, dashboard, health
+from api.routes import api_docs, background, dashboard, health
 from api.routes import data as data_routes
 from api.routes import exports as export_routes
 from api.routes import ingest as ingest_routes
@@ -169,6 +169,7 @@ def create_app(settings: Settings, conninfo: str) -> FastAPI:
     _install_error_handlers(app)
     install_middleware(app, settings)
     app.include_router(health.router)
+    app.include_router(background.router)
     app.include_router(metrics_routes.router)
     include_core_routers(app)
     app.include_router(dashboard.router)

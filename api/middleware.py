@@ -37,7 +37,7 @@ LARGE_BODY_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "object-src 'none'"
+    "object-src 'none'; worker-src 'self'; manifest-src 'self'"
 )
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),

@@ -9,15 +9,18 @@ any local client choose its address. ``api.proxies`` believes only ``SOMATRACE_T
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import threading
 from typing import Any, Final
 
 from fastapi import FastAPI
 
+from api.errors import ConfigError
 from api.metrics import MULTIPROC_ENV
 from api.settings import Settings
 
@@ -41,11 +44,35 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def run_in_process(app: FastAPI, settings: Settings, host: str, port: int) -> None:
-    """Serve ``app`` on ``host:port`` in this process until stopped."""
+def bind_listener(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (bound as uvicorn binds: ``SO_REUSEADDR``); a port in use
+    or an address this machine does not have is a ``ConfigError`` naming the setting."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            "SOMATRACE_PORT",
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another port with "
+            "--port or SOMATRACE_PORT (or another address with --host or SOMATRACE_HOST)",
+        ) from exc
+    return sock
+
+
+def run_in_process(app: FastAPI, settings: Settings, sock: socket.socket) -> None:
+    """Serve ``app`` in this process on the listening socket ``sock`` (from ``bind_listener``) until
+    stopped."""
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, **uvicorn_options(settings))
+    host, port = sock.getsockname()[:2]  # for uvicorn's "running on" line
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, **uvicorn_options(settings)))
+    # Ctrl-C: uvicorn re-raises the signal it handled once it has shut down; uvicorn.run ignores it too
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
 
 
 class WorkerThread:

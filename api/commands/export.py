@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -50,36 +50,59 @@ def _login(client: httpx.Client, email: str, password: str) -> str:
     return str(response.json()["access_token"])
 
 
+def _refuse_empty(
+    client: httpx.Client, token: str, params: dict[str, str], start: datetime, end: datetime
+) -> None:
+    """Ask the server what the export would hold (``GET /v1/cohort/preview``, by UTC days) and stop with
+    its reason when that is nothing: no consent, no chosen pseudonym consented, or no recordings."""
+    last = (end.astimezone(UTC) - timedelta(microseconds=1)).date()
+    query = {**params, "start": start.astimezone(UTC).date().isoformat(), "end": last.isoformat()}
+    response = client.get(
+        "/v1/cohort/preview", params=query, headers={"Authorization": f"Bearer {token}"}
+    )
+    if response.status_code != 200:
+        raise ExportFailed(f"export refused ({response.status_code}): {_server_message(response)}")
+    preview = response.json()
+    if preview.get("empty"):
+        raise ExportFailed(f"nothing to export: {preview.get('message', '')}")
+
+
 def export(
-    out: Path = typer.Option(..., "--out", "-o", help="Where to write the zip archive."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", metavar="FILE", help="Where to write the zip archive."
+    ),
     format: ExportFormat = typer.Option(
-        ExportFormat.csv, "--format", "-f", help="csv | parquet | kubios | fhir | omh"
+        ExportFormat.csv, "--format", "-f", help="The export's format."
     ),
     start: datetime = typer.Option(
-        ..., help="Start of the period (ISO 8601; UTC when no zone is given)."
+        ..., metavar="DATETIME", help="Start of the period (ISO 8601; UTC when no zone is given)."
     ),
-    end: datetime = typer.Option(..., help="End of the period, exclusive."),
+    end: datetime = typer.Option(..., metavar="DATETIME", help="End of the period, exclusive."),
     patients: str | None = typer.Option(
-        None, help="Comma-separated pseudonyms (default: all consented)."
+        None, metavar="PSEUDONYMS", help="Comma-separated pseudonyms (default: all consented)."
     ),
     date_shift: bool = typer.Option(
         False, "--date-shift", help="Shift each patient's dates by a secret number of weeks."
     ),
-    server: str = typer.Option("http://127.0.0.1:8000", help="Somatrace server URL."),
-    email: str | None = typer.Option(None, help="Researcher account (password read from stdin)."),
-    token: str | None = typer.Option(None, help="An access token instead of --email."),
+    server: str = typer.Option(
+        "http://127.0.0.1:8000", metavar="URL", help="Somatrace server URL."
+    ),
+    email: str | None = typer.Option(
+        None, metavar="EMAIL", help="Researcher account (password read from stdin)."
+    ),
+    token: str | None = typer.Option(
+        None, metavar="TOKEN", help="An access token instead of --email."
+    ),
 ) -> None:
     """Download consented, pseudonymised data as a zip (the researcher role only)."""
     if (email is None) == (token is None):
         raise typer.BadParameter("give either --email (password on stdin) or --token")
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    end = end if end.tzinfo else end.replace(tzinfo=UTC)
     params: dict[str, str] = {
         "format": format.value,
-        "start": (
-            start if start.tzinfo else start.replace(tzinfo=datetime.now().astimezone().tzinfo)
-        ).isoformat(),
-        "end": (
-            end if end.tzinfo else end.replace(tzinfo=datetime.now().astimezone().tzinfo)
-        ).isoformat(),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
         "date_shift": str(date_shift).lower(),
     }
     if patients:
@@ -90,6 +113,7 @@ def export(
             if token is None:
                 assert email is not None
                 token = _login(client, email, sys.stdin.readline().rstrip("\n"))
+            _refuse_empty(client, token, params, start, end)
             with client.stream(
                 "GET", "/v1/exports", params=params, headers={"Authorization": f"Bearer {token}"}
             ) as response:

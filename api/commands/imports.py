@@ -54,16 +54,28 @@ def _patient_id(client: httpx.Client, headers: dict[str, str], patient: str | No
 
 def import_file(
     file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, readable=True, help="The file to import."
+        ...,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="The file to import.",
     ),
-    server: str = typer.Option("http://127.0.0.1:8000", help="Somatrace server URL."),
-    email: str | None = typer.Option(None, help="Your account (password read from stdin)."),
-    token: str | None = typer.Option(None, help="An access token instead of --email."),
+    server: str = typer.Option(
+        "http://127.0.0.1:8000", metavar="URL", help="Somatrace server URL."
+    ),
+    email: str | None = typer.Option(
+        None, metavar="EMAIL", help="Your account (password read from stdin)."
+    ),
+    token: str | None = typer.Option(
+        None, metavar="TOKEN", help="An access token instead of --email."
+    ),
     patient: str | None = typer.Option(
-        None, help="Patient id or pseudonym (a therapist must give it)."
+        None, metavar="PATIENT", help="Patient id or pseudonym (a therapist must give it)."
     ),
     start: datetime | None = typer.Option(
-        None, help="Start of a file without absolute time (Kubios RR text), ISO 8601 with offset."
+        None,
+        metavar="DATETIME",
+        help="Start of a file without absolute time (Kubios RR text), ISO 8601 with offset.",
     ),
 ) -> None:
     """Import a beat file; prints what the server stored (a re-import stores nothing twice)."""

@@ -14,12 +14,17 @@ logger = logging.getLogger(__name__)
 
 
 def serve(
-    host: str | None = typer.Option(None, help="Bind address (default SOMATRACE_HOST, 127.0.0.1)."),
-    port: int | None = typer.Option(None, help="Port (default SOMATRACE_PORT, 8000)."),
+    host: str | None = typer.Option(
+        None, metavar="ADDRESS", help="Bind address (default SOMATRACE_HOST, 127.0.0.1)."
+    ),
+    port: int | None = typer.Option(
+        None, metavar="PORT", help="Port (default SOMATRACE_PORT, 8000)."
+    ),
     workers: int = typer.Option(
         1,
         min=1,
         max=64,
+        metavar="N",
         help="Server processes (they share nothing in memory; state is in PostgreSQL).",
     ),
 ) -> None:
@@ -33,22 +38,31 @@ def serve(
     settings.signing_secret()  # refuse weak secrets before anything starts
     bind_host = host or settings.host
     bind_port = port or settings.port
-    with database(settings) as conninfo:
-        report = migrate.upgrade(conninfo)
-        typer.echo(
-            f"database ready ({'embedded' if settings.embedded else 'external'}, "
-            f"{'TimescaleDB' if report.timescaledb else 'PostgreSQL'}, schema {report.schema_version})",
-            err=True,
-        )
-        typer.echo(
-            f"Somatrace listening on http://{bind_host}:{bind_port}"
-            + (f" ({workers} processes)" if workers > 1 else ""),
-            err=True,
-        )
-        if workers > 1:
-            server.run_workers(settings, conninfo, bind_host, bind_port, workers)
-        else:
-            server.run_in_process(create_app(settings, conninfo), settings, bind_host, bind_port)
+    # the port first: a busy one is one line before the (possibly slow) database start
+    sock = server.bind_listener(bind_host, bind_port)
+    bind_port = int(sock.getsockname()[1])
+    if workers > 1:
+        sock.close()  # uvicorn's worker processes bind it themselves, at once
+    try:
+        with database(settings) as conninfo:
+            report = migrate.upgrade(conninfo)
+            typer.echo(
+                f"database ready ({'embedded' if settings.embedded else 'external'}, "
+                f"{'TimescaleDB' if report.timescaledb else 'PostgreSQL'}, "
+                f"schema {report.schema_version})",
+                err=True,
+            )
+            typer.echo(
+                f"Somatrace listening on http://{bind_host}:{bind_port}"
+                + (f" ({workers} processes)" if workers > 1 else ""),
+                err=True,
+            )
+            if workers > 1:
+                server.run_workers(settings, conninfo, bind_host, bind_port, workers)
+            else:
+                server.run_in_process(create_app(settings, conninfo), settings, sock)
+    finally:
+        sock.close()
 
 
 def register(app: typer.Typer) -> None:

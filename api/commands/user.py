@@ -99,12 +99,18 @@ def read_password(from_stdin: bool) -> str:
 
 @user_app.command("create")
 def create(
-    email: str = typer.Option(..., "--email", help="Login email (unique, case-insensitive)."),
-    role: str = typer.Option(..., "--role", help="admin, therapist or researcher."),
+    email: str = typer.Option(
+        ..., "--email", metavar="EMAIL", help="Login email (unique, case-insensitive)."
+    ),
+    role: str = typer.Option(
+        ..., "--role", metavar="admin|therapist|researcher", help="The account's role."
+    ),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from the first line of stdin."
     ),
-    display_name: str | None = typer.Option(None, "--name", help="Name shown in the dashboard."),
+    display_name: str | None = typer.Option(
+        None, "--name", metavar="NAME", help="Name shown in the dashboard."
+    ),
 ) -> None:
     """Create an account; the database schema is brought up to date first."""
     address = validate_email(email)

@@ -68,7 +68,8 @@ class ScheduledPoint:
 
 
 def _long_date(day: date) -> str:
-    return f"{day.day} {day.strftime('%B %Y')}"
+    """A calendar day inside a reason, as ``YYYY-MM-DD``: pages show it in the reader's date style."""
+    return day.isoformat()
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:

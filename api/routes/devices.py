@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import cast
+from typing import Literal, cast
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, Field
@@ -92,36 +92,7 @@ async def create_device(
 ) -> DeviceCreated:
     """A new device token bound to the patient (their therapist or the patient)."""
     label = body.label if body is not None else None
-    enforce("device", {"label": label})
-    token = new_device_token()
-    async with get_db(request).connection() as conn, conn.transaction():
-        with integrity_errors("token collision; try again", missing="patient not found"):
-            cur = await conn.execute(
-                q("devices_insert"),
-                {
-                    "patient_id": patient_id,
-                    "token_hash": hash_device_token(token),
-                    "label": blank_to_none(label),
-                    "created_by": principal.user_id,
-                },
-            )
-            row = await cur.fetchone()
-        assert row is not None
-        await record(
-            conn,
-            principal,
-            "create_device",
-            route_name(request),
-            patient_id,
-            {"device_id": str(row["id"]), "label": row["label"]},
-        )
-    return DeviceCreated(
-        device_id=row["id"],
-        token=token,
-        patient_id=row["patient_id"],
-        label=row["label"],
-        created_at=row["created_at"],
-    )
+    return await _issue_device(request, principal, patient_id, label, "collector")
 
 
 @router.post(
@@ -143,29 +114,42 @@ async def create_browser_device(
     devices (``source`` ``browser``) and is revoked with ``DELETE /v1/devices/{device_id}``.
     """
     label = body.label if body is not None else None
+    return await _issue_device(
+        request, principal, patient_id, label, "browser", default_label=BROWSER_DEVICE_LABEL
+    )
+
+
+async def _issue_device(
+    request: Request,
+    principal: Principal,
+    patient_id: uuid.UUID,
+    label: str | None,
+    source: Literal["collector", "browser"],
+    *,
+    default_label: str | None = None,
+) -> DeviceCreated:
+    """Store a new device of ``source`` with a fresh token (shown once) and audit it; ``label`` as
+    sent (checked by the device form's rules), ``default_label`` when it is blank."""
     enforce("device", {"label": label})
     token = new_device_token()
     async with get_db(request).connection() as conn, conn.transaction():
         with integrity_errors("token collision; try again", missing="patient not found"):
             cur = await conn.execute(
-                q("devices_insert_browser"),
+                q("devices_insert"),
                 {
                     "patient_id": patient_id,
                     "token_hash": hash_device_token(token),
-                    "label": blank_to_none(label) or BROWSER_DEVICE_LABEL,
+                    "label": blank_to_none(label) or default_label,
                     "created_by": principal.user_id,
+                    "source": source,
                 },
             )
             row = await cur.fetchone()
         assert row is not None
-        await record(
-            conn,
-            principal,
-            "create_device",
-            route_name(request),
-            patient_id,
-            {"device_id": str(row["id"]), "label": row["label"], "source": "browser"},
-        )
+        details = {"device_id": str(row["id"]), "label": row["label"]}
+        if source != "collector":
+            details["source"] = source
+        await record(conn, principal, "create_device", route_name(request), patient_id, details)
     return DeviceCreated(
         device_id=row["id"],
         token=token,

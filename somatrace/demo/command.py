@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from somatrace.demo.accounts import DEMO_DAYS, MIN_DEMO_DAYS
+from somatrace.demo.progress import SeedProgress
 
 #: Default port of the demo server (``serve`` uses 8000; the demo may run beside it).
 DEFAULT_DEMO_PORT = 8765
@@ -39,13 +41,24 @@ def demo(
     """Start a self-contained demo: three simulated patients, the dashboard and a live strap."""
     if headless and duration is None:
         raise typer.BadParameter("--headless needs --duration N", param_hint="--duration")
+    # In a log or a pipe every line is written at once, not when a buffer fills.
+    if not sys.stdout.isatty() and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
+    console = Console()
+    progress = SeedProgress(console)
+    progress.start()
     from somatrace.demo.runner import StoppedEarly, run_demo
 
-    console = Console()
     try:
         summary = asyncio.run(
             run_demo(
-                console, host=host, port=port, duration_s=duration, keep_dir=data_dir, days=days
+                console,
+                progress,
+                host=host,
+                port=port,
+                duration_s=duration,
+                keep_dir=data_dir,
+                days=days,
             )
         )
     except StoppedEarly as exc:
@@ -55,7 +68,8 @@ def demo(
         f"Demo summary: patients={summary.patients} beats_stored={summary.beats_stored} "
         f"windows_computed={summary.windows_computed} daily_values={summary.daily_values} "
         f"live_beats_received={summary.live_beats_received} "
-        f"seed_seconds={summary.seed_seconds:.1f}",
+        f"seed_seconds={summary.seed_seconds:.1f} "
+        f"first_patient_seconds={summary.first_patient_seconds:.1f}",
         highlight=False,
         soft_wrap=True,
     )

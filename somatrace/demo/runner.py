@@ -1,50 +1,65 @@
 """Runs the demo: embedded PostgreSQL, demo accounts, six weeks of simulated patients computed by the
 real worker, the API and dashboard, and a live emulated strap streaming into one patient.
 
-Seeding and the live stream are ``somatrace.demo.seed`` and ``somatrace.demo.live``; the command is ``somatrace.demo.command``.
+The URL is printed as soon as the first patient's timeline is complete; the others are seeded in the
+background while the pages show a banner with the progress (``GET /v1/background``). Seeding, the
+progress display and the live stream are ``somatrace.demo.seed``, ``somatrace.demo.progress`` and
+``somatrace.demo.live``; the command is ``somatrace.demo.command``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
+import multiprocessing
+import os
 import shutil
 import signal
 import socket
 import tempfile
 import time
 from collections.abc import Coroutine, Generator, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.app import create_app
 from api.db import migrate
 from api.db.runtime import database
 from api.settings import Settings
-from api.worker.runner import InProcessWorker
-from somatrace.demo import seed as demo_seed
-from somatrace.demo.accounts import DEMO_DAYS, all_logins
+from somatrace.demo.accounts import DEMO_DAYS, PATIENTS, all_logins
 from somatrace.demo.errors import DemoError
-from somatrace.demo.live import LiveStream
+from somatrace.demo.progress import SeedProgress
+
+if TYPE_CHECKING:
+    from api.worker.runner import InProcessWorker
+    from somatrace.demo import seed as demo_seed
+    from somatrace.demo.live import LiveStream
+    from somatrace.demo.story import SimulatedPatient
 
 logger = logging.getLogger(__name__)
 
+#: What the demo needs beyond this module: the server, the worker and analysis, the seeding and the
+#: collector (seconds of imports on 2 cores, loaded in a thread while the database starts).
+HEAVY_MODULES: Final[tuple[str, ...]] = (
+    "api.app",
+    "api.routes.background",
+    "api.worker.runner",
+    "somatrace.demo.seed",
+    "somatrace.demo.live",
+)
+#: Processes running the analysis (2 cores assumed): the first patient's alone, then two at once.
+ANALYSIS_PROCESSES: Final[int] = 2
+
 #: Longest wait for the server to start accepting connections, in seconds.
 SERVER_START_TIMEOUT_S: Final[float] = 30.0
-
-_STAGES: Final[dict[str, str]] = {
-    "simulate": "Simulating the patients",
-    "accounts": "Creating accounts, sessions, journal (HTTP)",
-    "beats": "Storing beats (ingest path)",
-    "analysis": "Computing markers (worker)",
-}
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,8 @@ class DemoSummary:
     live_beats_received: int
     seed_seconds: float
     url: str
+    #: Seconds from the start of the demo until the first patient's timeline was complete.
+    first_patient_seconds: float = 0.0
 
 
 class StoppedEarly(Exception):
@@ -102,29 +119,19 @@ def _data_dir(keep: Path | None) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-class _ProgressView:
-    """A rich progress bar per seeding stage."""
-
-    def __init__(self, console: Console) -> None:
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        )
-        self.tasks: dict[str, int] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage not in self.tasks:
-            task_id = self.progress.add_task(_STAGES.get(stage, stage), total=total or None)
-            self.tasks[stage] = int(task_id)
-        task = self.tasks[stage]
-        self.progress.update(task, completed=done, total=total or None)  # type: ignore[arg-type]
+def _load_heavy_modules() -> None:
+    for name in HEAVY_MODULES:
+        importlib.import_module(name)
 
 
-def _print_welcome(console: Console, url: str) -> None:
+def _warm_analysis() -> int:
+    """Runs in a pool process: imports the seeding, worker and analysis libraries before the first
+    analysis needs them (this module itself is light); returns the process id."""
+    importlib.import_module("somatrace.demo.seed")
+    return os.getpid()
+
+
+def _print_logins(console: Console) -> None:
     table = Table(title="Demo logins (valid in this demo database only)", show_lines=False)
     table.add_column("role")
     table.add_column("email")
@@ -132,11 +139,21 @@ def _print_welcome(console: Console, url: str) -> None:
     for login in all_logins():
         table.add_row(login.role, login.email, login.password)
     console.print(table)
-    console.print(f"[bold]Somatrace demo running at[/] {url}  (Ctrl-C stops it)", highlight=False)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What the start-up produced alongside the database."""
+
+    conninfo: str
+    now: datetime
+    first_sim: SimulatedPatient
+    staff_hashes: dict[str, str]
 
 
 async def run_demo(
     console: Console,
+    progress: SeedProgress,
     *,
     host: str,
     port: int,
@@ -144,65 +161,152 @@ async def run_demo(
     keep_dir: Path | None,
     days: int = DEMO_DAYS,
 ) -> DemoSummary:
-    """The whole demo; returns when ``duration_s`` is over or on Ctrl-C/SIGTERM."""
+    """The whole demo; returns when ``duration_s`` is over or on Ctrl-C/SIGTERM.
+
+    ``progress`` is started by the caller (it reports the loading of this module already).
+    """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # An analysis process imports its libraries (seconds on 2 cores) while the database starts.
+    pool = ProcessPoolExecutor(
+        max_workers=ANALYSIS_PROCESSES, mp_context=multiprocessing.get_context("spawn")
+    )
     try:
-        with _data_dir(keep_dir) as data_dir:
+        loop.run_in_executor(pool, _warm_analysis)  # the first patient's; the other starts later
+        with _data_dir(keep_dir) as data_dir, contextlib.ExitStack() as stack:
             settings = Settings(
                 database_url=None, data_dir=data_dir, worker_in_process=False, log_level="WARNING"
             )
             console.print(f"Starting the embedded PostgreSQL in {data_dir} …", highlight=False)
-            with database(settings) as conninfo:
-                await asyncio.to_thread(migrate.upgrade, conninfo)
-                return await _serve_and_seed(
-                    console, settings, conninfo, host, port, duration_s, stop, data_dir, days
-                )
+            prepared = await _start(stack, settings, progress, days)
+            return await _serve_and_seed(
+                console,
+                settings,
+                prepared,
+                host,
+                port,
+                duration_s,
+                stop,
+                data_dir,
+                days,
+                progress,
+                pool,
+            )
     finally:
+        progress.stop()
+        # On Ctrl-C the worker processes (same process group) stop with us; nothing waits for them.
+        pool.shutdown(wait=False, cancel_futures=True)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def _start(
+    stack: contextlib.ExitStack, settings: Settings, progress: SeedProgress, days: int
+) -> _Prepared:
+    """Database up and migrated while the libraries load; then the first patient simulated and the
+    staff's passwords hashed (threads: PostgreSQL starts in its own processes, imports wait on
+    files, argon2 and numpy release the GIL)."""
+    progress.begin("start", "Starting the database, loading the server and analysis libraries")
+
+    def start_database() -> str:
+        conninfo = stack.enter_context(database(settings))
+        migrate.upgrade(conninfo)
+        return conninfo
+
+    conninfo, _ = await asyncio.gather(
+        asyncio.to_thread(start_database), asyncio.to_thread(_load_heavy_modules)
+    )
+    from somatrace.demo import seed as demo_seed
+
+    now = datetime.now(UTC)
+    first_sim, hashes = await asyncio.gather(
+        asyncio.to_thread(demo_seed.simulate, PATIENTS[0], now, days),
+        asyncio.to_thread(demo_seed.hash_staff_passwords),
+    )
+    progress.end("start")
+    return _Prepared(conninfo=conninfo, now=now, first_sim=first_sim, staff_hashes=hashes)
 
 
 async def _serve_and_seed(
     console: Console,
     settings: Settings,
-    conninfo: str,
+    prepared: _Prepared,
     host: str,
     port: int,
     duration_s: float | None,
     stop: asyncio.Event,
     data_dir: Path,
     days: int,
+    progress: SeedProgress,
+    pool: ProcessPoolExecutor,
 ) -> DemoSummary:
+    from api.app import create_app
+    from api.routes.background import register_background
+    from api.worker.runner import InProcessWorker
+    from somatrace.demo import seed as demo_seed
+    from somatrace.demo.live import LiveStream
+
+    conninfo = prepared.conninfo
     sock = _bind(host, port)
     bound_port = int(sock.getsockname()[1])
     url = f"http://{'[' + host + ']' if ':' in host else host}:{bound_port}"
     app = create_app(settings, conninfo)
+    register_background(app, progress.banner)
     server = _QuietServer(
         uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_notify=5)
     )
     server_task = asyncio.create_task(server.serve(sockets=[sock]), name="demo-server")
     live: LiveStream | None = None
     worker: InProcessWorker | None = None
+    first_patient_s = 0.0
     try:
         started = time.monotonic()
         while not server.started:
             if server_task.done() or time.monotonic() - started > SERVER_START_TIMEOUT_S:
                 raise DemoError("the demo server did not start; see the log above")
             await asyncio.sleep(0.05)
-        view = _ProgressView(console)
         seed_started = time.perf_counter()
-        with view.progress:
-            seeded = await _until_stopped(demo_seed.seed(url, conninfo, view, days=days), stop)
+
+        async def first_ready(result: demo_seed.SeedResult) -> None:
+            nonlocal first_patient_s
+            first_patient_s = time.monotonic() - progress.started_s
+            first = result.patients[0]
+            progress.say(
+                f"First patient ready after {first_patient_s:.1f} s: "
+                f"{first.spec.display_name}'s timeline is complete "
+                f"({first.beats_stored:,} beats analysed by the worker)."
+            )
+            _print_logins(console)
+            progress.say(
+                f"Somatrace demo ready at {url} - the other patients keep loading in the "
+                "background; the pages show how far (Ctrl-C stops it)"
+            )
+
+        seeder = demo_seed.Seeder(
+            url,
+            conninfo,
+            progress,
+            pool,
+            now=prepared.now,
+            days=days,
+            first_sim=prepared.first_sim,
+            staff_hashes=prepared.staff_hashes,
+            processes=ANALYSIS_PROCESSES,
+            warmed=1,
+        )
+        seeded = await _until_stopped(seeder.run(first_ready), stop)
         seed_s = time.perf_counter() - seed_started
+        progress.stop()
         if seeded is None:
             raise StoppedEarly("stopped while seeding; the temporary demo database is removed")
         console.print(
             f"Seeded {len(seeded.patients)} patients, {seeded.beats_stored:,} beats in "
-            f"{seeded.batches} batches, in {seed_s:.1f} s.",
+            f"{seeded.batches} batches, in {seed_s:.1f} s; all patients ready after "
+            f"{time.monotonic() - progress.started_s:.1f} s.",
             highlight=False,
+            soft_wrap=True,
         )
         live_patient = next(p for p in seeded.patients if p.spec.live)
         assert live_patient.live_device_token is not None
@@ -218,7 +322,9 @@ async def _serve_and_seed(
             "(collector → spool → upload).",
             highlight=False,
         )
-        _print_welcome(console, url)
+        console.print(
+            f"[bold]Somatrace demo running at[/] {url}  (Ctrl-C stops it)", highlight=False
+        )
         if duration_s is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), duration_s)
@@ -239,6 +345,7 @@ async def _serve_and_seed(
             live_beats_received=live_beats,
             seed_seconds=seed_s,
             url=url,
+            first_patient_seconds=first_patient_s,
         )
     finally:
         if live is not None:

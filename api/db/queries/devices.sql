@@ -1,6 +1,7 @@
 -- name: devices_insert
-INSERT INTO devices (patient_id, token_hash, label, created_by)
-VALUES (%(patient_id)s, %(token_hash)s, %(label)s, %(created_by)s)
+-- A device with a token: source 'collector' (a pairing code) or 'browser' (the patient's page).
+INSERT INTO devices (patient_id, token_hash, label, created_by, source)
+VALUES (%(patient_id)s, %(token_hash)s, %(label)s, %(created_by)s, %(source)s)
 RETURNING id, patient_id, label, created_at
 
 -- name: devices_list
@@ -14,9 +15,3 @@ ORDER BY created_at, id
 UPDATE devices SET revoked_at = coalesce(revoked_at, now())
 WHERE id = %(id)s
 RETURNING id, patient_id, revoked_at
-
--- name: devices_insert_browser
--- A browser's device token (issue 13): like a collector's, with source 'browser'.
-INSERT INTO devices (patient_id, token_hash, label, created_by, source)
-VALUES (%(patient_id)s, %(token_hash)s, %(label)s, %(created_by)s, 'browser')
-RETURNING id, patient_id, label, created_at

@@ -22,6 +22,8 @@ import { renderAnswer } from "./views/me_questionnaires.js";
 import { renderPatientQuestionnaires } from "./views/patient_questionnaires.js";
 import { renderResearch } from "./views/research.js";
 import { NAV, homeFor } from "./roles.js";
+import { forgetOfflineData, registerServiceWorker } from "./pwa.js";
+import { watchBackground } from "./background.js";
 
 const UUID = "([0-9a-f-]{36})";
 const DAY = "(\\d{4}-\\d{2}-\\d{2})";
@@ -91,7 +93,7 @@ function renderNav(current, hash) {
   });
   mount(nav, links, who,
     h("button", { type: "button", class: "link-button", id: "logout", text: "Sign out",
-      on: { click: () => { logout(); sessionStorage.removeItem(ME_KEY); window.location.hash = "#/login"; } } }));
+      on: { click: () => { logout(); forgetOfflineData(); sessionStorage.removeItem(ME_KEY); window.location.hash = "#/login"; } } }));
 }
 
 let renderToken = 0;
@@ -172,4 +174,6 @@ function showForbidden(main, current, err) {
 }
 
 window.addEventListener("hashchange", route);
+watchBackground();
 route();
+registerServiceWorker();

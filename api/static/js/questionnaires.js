@@ -3,7 +3,7 @@
 // per screen or the whole form; answers kept in this tab if the page reloads).
 
 import { get } from "./api.js";
-import { formatDateTime } from "./dates.js";
+import { formatDateTime, localizeDays } from "./dates.js";
 import { h, mount } from "./dom.js";
 
 let instrumentsPromise = null;
@@ -83,7 +83,7 @@ export function dueItem(item, instruments, tz, action) {
   return h("li", { class: `due-item due-${item.state}`, dataset: { instrument: item.instrument, state: item.state } },
     h("span", { class: `badge badge-${item.state}`, text: STATE_TEXT[item.state] || item.state }), " ",
     h("strong", { text: shortTitle(instruments, item.instrument) }), " ",
-    h("span", { class: "muted small", text: `${item.reason}; since ${formatDateTime(item.due_at, tz)}` }),
+    h("span", { class: "muted small", text: `${localizeDays(item.reason)}; since ${formatDateTime(item.due_at, tz)}` }),
     action ? [" ", action(item)] : null);
 }
 

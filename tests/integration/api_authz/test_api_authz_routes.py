@@ -124,8 +124,10 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/wire"): Case(PUBLIC),
     ("GET", "/openapi.json"): Case(PUBLIC),
     ("GET", "/"): Case(PUBLIC),
+    ("GET", "/sw.js"): Case(PUBLIC),  # the service worker: static code, no data
     ("GET", "/static/{path}"): Case(PUBLIC, ok=frozenset({200, 404})),
     ("GET", "/static/{path:path}"): Case(PUBLIC, ok=frozenset({200, 404})),
+    ("GET", "/v1/background"): Case(PUBLIC),  # progress counts of the demo's seeding, no data
     ("GET", "/docs"): Case(PUBLIC),
     ("GET", "/redoc"): Case(PUBLIC),
     ("GET", "/docs/assets/{name}"): Case(PUBLIC),

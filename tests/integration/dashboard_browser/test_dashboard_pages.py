@@ -160,7 +160,11 @@ def test_every_page_renders_accessibly_at_every_width(
             assert not overlaps, (case.name, overlaps)
             # one date style, the browser's locale's: no ISO days or US short dates in the text
             text = tab.page.locator("#main").inner_text()
-            odd = re.findall(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b", text)
+            odd = re.findall(
+                r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,2} (?:January|February"
+                r"|March|April|June|July|August|September|October|November|December) \d{4}\b",
+                text,
+            )
             assert not odd, (case.name, odd[:5])
             if width == "phone":
                 overflow = tab.page.evaluate(
@@ -249,4 +253,65 @@ def test_the_patient_reads_in_words_what_the_therapist_reads_in_numbers(
         patient.assert_no_console_errors()
     finally:
         therapist.page.context.close()
+        patient.page.context.close()
+
+
+def test_the_researcher_is_told_why_an_export_is_refused_or_empty(
+    clinic: Clinic, browser: Browser
+) -> None:
+    """Nothing is downloaded, and the page says why: a span the export rules refuse (named at the field,
+    as the API would), days without recordings, and a patient who withdrew consent after the cohort
+    was listed."""
+    context = {"viewport": WIDTHS["phone"], "timezone_id": TZ, "locale": "en-GB"}
+    researcher = new_tab(browser, clinic.base_url, accept_downloads=True, **context)
+    patient = new_tab(browser, clinic.base_url, **context)
+    downloads: list[object] = []
+    researcher.page.on("download", lambda d: downloads.append(d))
+    try:
+        researcher.login(clinic.researcher)
+        researcher.wait_ready("#/research")
+        message = researcher.page.locator("#export-message")
+
+        researcher.page.fill("#export-form-start", "2000-01-01")
+        researcher.page.click("#export-form-submit")
+        expect(researcher.page.locator("#export-form")).to_contain_text(
+            re.compile(r"An export covers at most \d+ days")
+        )
+
+        researcher.page.fill("#export-form-start", "2020-01-01")
+        researcher.page.fill("#export-form-end", "2020-01-31")
+        researcher.page.click("#export-form-submit")
+        expect(message).to_contain_text("Nothing to export")
+        expect(message).to_contain_text("no recordings in these days")
+        researcher.axe("export with nothing in it")
+
+        # the cohort on the page still lists the patient who now withdraws consent on their own page
+        rows = researcher.page.locator("#cohort-list tr[data-pseudonym]")
+        expect(rows).to_have_count(1)
+        pseudonym = rows.first.get_attribute("data-pseudonym")
+        patient.login(clinic.alex)
+        patient.wait_ready("#/me")
+        patient.page.click("#consent-research")
+        expect(patient.page.locator("#consent-research-state")).to_have_text("Off")
+        researcher.page.fill("#export-form-start", "2026-01-01")
+        researcher.page.fill("#export-form-end", "2026-12-31")
+        researcher.page.uncheck(f"#include-{pseudonym}")
+        researcher.page.click("#export-form-submit")
+        expect(message).to_contain_text("Tick at least one patient")
+        researcher.page.check(f"#include-{pseudonym}")
+        researcher.page.click("#export-form-submit")
+        expect(message).to_contain_text("Nothing to export")
+        expect(message).to_contain_text("No patient has given research consent")
+        researcher.axe("export after a withdrawal")
+        assert downloads == []
+        researcher.assert_no_console_errors()
+        patient.assert_no_console_errors()
+    finally:
+        # consent again, as the other tests of this module found it
+        if patient.page.locator("#consent-research-state").text_content() == "Off":
+            patient.page.click("#consent-research")
+            expect(patient.page.locator("#consent-research-state")).to_have_text("On")
+            patient.page.click("#consent-journal")
+            expect(patient.page.locator("#consent-journal-state")).to_have_text("On")
+        researcher.page.context.close()
         patient.page.context.close()

@@ -434,6 +434,40 @@ async def test_cli_refuses_a_therapist_in_one_line(
     assert not out.exists() and not out.with_name("nope.zip.part").exists()
 
 
+async def test_cli_says_why_an_export_would_be_empty(
+    world: Any, server_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "empty.zip"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from somatrace.cli import main; main()",
+            "export",
+            "--server",
+            server_url,
+            "--email",
+            "researcher@example.org",
+            "--out",
+            str(out),
+            "--start",
+            "2020-01-01T00:00:00",
+            "--end",
+            "2020-02-01T00:00:00",
+        ],
+        input="export test password\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "nothing to export" in lines[0], proc.stderr
+    assert "no recordings in these days" in lines[0], proc.stderr
+    assert not out.exists() and not out.with_name("empty.zip.part").exists()
+
+
 async def test_cli_wrong_password_is_one_line(world: Any, server_url: str, tmp_path: Path) -> None:
     proc = _export(server_url, tmp_path / "x.zip", "researcher@example.org", "wrong")
     assert proc.returncode == 1

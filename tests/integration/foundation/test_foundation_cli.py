@@ -84,6 +84,21 @@ def test_bad_port_setting_is_one_line() -> None:
     _assert_one_line_error(proc, "SOMATRACE_PORT")
 
 
+def test_serve_on_a_busy_port_is_one_line_before_the_database_starts(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = int(busy.getsockname()[1])
+        proc = _run(["serve", "--port", str(port)], _env(SOMATRACE_DATA_DIR=str(data_dir)))
+    _assert_one_line_error(proc, "SOMATRACE_PORT")
+    assert f"127.0.0.1:{port}" in proc.stderr and "--port" in proc.stderr
+    assert "listening" not in proc.stderr and "database ready" not in proc.stderr
+    # the embedded PostgreSQL was never started (its lock and cluster are not there)
+    assert not (data_dir / "pgdata").exists()
+    assert [p.name for p in data_dir.iterdir()] in ([], ["secret_key"])
+
+
 def test_upgrade_twice_via_cli(empty_db_url: str) -> None:
     env = _env(SOMATRACE_DATABASE_URL=empty_db_url)
     first = _run(["db", "upgrade"], env)

@@ -13,6 +13,7 @@ from analysis.clean import (
     InvalidRRError,
     _merge_fragments,
     _rolling_quantiles,
+    _update_indices,
     clean_rr,
 )
 from analysis.simulate import simulate_rr
@@ -179,3 +180,19 @@ def test_rolling_quantiles_bit_identical_to_pandas(n, window):
     for q in (0.25, 0.5, 0.75):
         (ours,) = _rolling_quantiles(x, window, (q,))
         np.testing.assert_array_equal(ours, frame.quantile(q)["s"].to_numpy())
+
+
+def test_index_updates_equal_neurokit_loop():
+    """The vectorised index shift equals neurokit2's sequential loop, ties and duplicates included."""
+    from neurokit2.signal.signal_fixpeaks import _update_indices as nk_update
+
+    rng = np.random.default_rng(3)
+    for _ in range(3000):
+        high = int(rng.integers(1, 40))
+        source = rng.integers(0, high, int(rng.integers(0, 15))).tolist()
+        if rng.random() < 0.9:
+            source.sort()
+        update = rng.integers(0, high, int(rng.integers(0, 15))).tolist()
+        for shift in (-1, 1):
+            expected = [int(v) for v in nk_update(source, update, shift)]
+            assert _update_indices(source, update, shift) == expected, (source, update, shift)

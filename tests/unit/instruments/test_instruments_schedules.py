@@ -66,7 +66,7 @@ def test_windows_follow_the_session_in_local_days() -> None:
     assert day28.opens_at.utcoffset() == timedelta(hours=2)
     assert find(points, "pcl5", "day 28").opens_at == day28.opens_at
     assert not [p for p in points if p.instrument == "pcl5" and p.label == "day 7"]
-    assert day1.reason == "day 1 after the medicine session on 2 March 2026"
+    assert day1.reason == "day 1 after the medicine session on 2026-03-02"
 
 
 def test_states_move_with_the_clock() -> None:

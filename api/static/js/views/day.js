@@ -79,7 +79,7 @@ export async function renderDay(main, { patientId, day }, current, isCurrent) {
     details("Numbers for this chart (table)", dataTable(`5-minute windows on ${formatDate(day)} (${tz})`,
       ["Start", "Beats", "ln RMSSD", "RMSSD (ms)", "HR (bpm)", "SDNN (ms)", "LF/HF", "Stress index", "Artifacts", "Quality"],
       list.map((w) => [timeOf(w.window_start, tz), String(w.n_beats), fmt(w.ln_rmssd), fmt(w.rmssd_ms, 1),
-        fmt(w.mean_hr_bpm, 1), fmt(w.sdnn_ms, 1), fmt(w.lf_hf), fmt(w.stress_index, 0),
+        fmt(w.mean_hr_bpm, 1), fmt(w.sdnn_ms, 1), fmt(w.lf_hf), fmt(w.stress_index, 1),
         w.artifact_share === null || w.artifact_share === undefined ? "–" : `${(w.artifact_share * 100).toFixed(1)} %`,
         [w.quality, ...(w.quality_notes || [])].filter(Boolean).join("; ")]),
       { id: "windows-table" })));

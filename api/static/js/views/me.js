@@ -4,6 +4,7 @@
 import { h, mount } from "../dom.js";
 import { ownPatient } from "./own_patient.js";
 import { readingsSection } from "./me_readings.js";
+import { recordSection } from "./me_record.js";
 import { sessionsSection } from "./me_sessions.js";
 import { journalSection, renderJournalEdit } from "./me_journal.js";
 import { strapSection } from "./me_strap.js";
@@ -22,6 +23,7 @@ export { renderJournalEdit };
 export const PATIENT_SECTIONS = [
   questionnairesSection,
   readingsSection,
+  recordSection,
   sessionsSection,
   journalSection,
   strapSection,

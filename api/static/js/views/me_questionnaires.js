@@ -67,13 +67,17 @@ export async function renderAnswer(main, params, _current, isCurrent) {
 }
 
 function showResult(main, inst, result, info) {
-  const crisis = result.safety_alert ? crisisBox(result.crisis_message || info.crisis_message) : null;
+  // answered offline (queued by the service worker): nobody has checked the answers yet, so the crisis
+  // message is shown as it would be for an answer that shows risk
+  const crisis = result.safety_alert || result.queued ? crisisBox(result.crisis_message || info.crisis_message) : null;
   mount(main,
     h("h1", { id: "questionnaire-title", text: inst.title }),
     crisis,
     h("div", { class: "card narrow", id: "answers-saved" },
-      h("h2", { text: "Thank you: your answers were saved" }),
-      h("p", { text: "Your therapist will see them beside your readings." }),
+      h("h2", { text: result.queued ? "Thank you: your answers were saved on this device" : "Thank you: your answers were saved" }),
+      h("p", { text: result.queued
+        ? "You are offline: they will be sent when the connection is back. Your therapist sees them then."
+        : "Your therapist will see them beside your readings." }),
       h("p", {}, h("a", { href: "#/me", class: "button-link primary", id: "back-to-me", text: "Back to my page" }))),
     readingNotice(info));
   if (crisis) {

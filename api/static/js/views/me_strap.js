@@ -8,7 +8,7 @@ import { buildForm } from "../forms.js";
 import { pairingPanel } from "../pairing.js";
 
 function strapName(d) {
-  return [d.strap_name, d.strap_model].filter(Boolean).join(" · ");
+  return [d.source === "browser" ? "records in the browser" : null, d.strap_name, d.strap_model].filter(Boolean).join(" · ");
 }
 
 /** The list of active straps; `onRevoke(device)` stops one (confirmed first). */

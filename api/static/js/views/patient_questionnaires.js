@@ -15,7 +15,15 @@ function refresh() {
   window.dispatchEvent(new HashChangeEvent("hashchange"));
 }
 
-function alertCard(patient, alert, instruments, tz) {
+/** When an alert's answers were given, and when it was raised if that was later (answers entered afterwards). */
+function alertWhen(alert, responses, tz) {
+  const answered = responses.find((r) => r.id === alert.response_id);
+  if (!answered) return formatDateTime(alert.raised_at, tz);
+  const late = Date.parse(alert.raised_at) - Date.parse(answered.at) > 60 * 60 * 1000;
+  return `answered ${formatDateTime(answered.at, tz)}${late ? `, entered ${formatDateTime(alert.raised_at, tz)}` : ""}`;
+}
+
+function alertCard(patient, alert, instruments, tz, responses) {
   const note = h("textarea", { id: `ack-note-${alert.id}`, rows: "3", required: true, maxlength: "4000",
     "aria-describedby": `ack-hint-${alert.id}` });
   const error = h("p", { class: "field-error", role: "alert", hidden: true });
@@ -43,16 +51,16 @@ function alertCard(patient, alert, instruments, tz) {
     }
   });
   return h("div", { class: "alert-card", dataset: { alertId: alert.id } },
-    h("p", {}, h("strong", { text: `${shortTitle(instruments, alert.instrument)}, ${formatDateTime(alert.raised_at, tz)}: ` }),
+    h("p", {}, h("strong", { text: `${shortTitle(instruments, alert.instrument)}, ${alertWhen(alert, responses, tz)}: ` }),
       alert.rules.map((r) => r.label).join("; ")),
     form);
 }
 
-function acknowledgedList(alerts, instruments, tz) {
+function acknowledgedList(alerts, instruments, tz, responses) {
   if (!alerts.length) return null;
   return h("details", { class: "numbers", id: "acknowledged-alerts" }, h("summary", { text: `Acknowledged alerts (${alerts.length})` }),
     h("ul", {}, alerts.map((a) => h("li", {},
-      `${shortTitle(instruments, a.instrument)}, raised ${formatDateTime(a.raised_at, tz)}, acknowledged ${formatDateTime(a.acknowledged_at, tz)}: `,
+      `${shortTitle(instruments, a.instrument)}, ${alertWhen(a, responses, tz)}, acknowledged ${formatDateTime(a.acknowledged_at, tz)}: `,
       h("q", { text: a.note })))));
 }
 
@@ -199,8 +207,8 @@ export async function renderPatientQuestionnaires(main, params, _current, isCurr
     patientHeader(patient, "questionnaires"),
     open.length ? h("section", { class: "card alert-section", id: "open-alerts", role: "region", "aria-labelledby": "open-alerts-title" },
       h("h2", { id: "open-alerts-title", text: `Safety alert${open.length > 1 ? "s" : ""}: please contact the patient` }),
-      open.map((a) => alertCard(patient, a, instruments, tz))) : null,
-    acknowledgedList(alerts.filter((a) => a.acknowledged_at), instruments, tz),
+      open.map((a) => alertCard(patient, a, instruments, tz, responses))) : null,
+    acknowledgedList(alerts.filter((a) => a.acknowledged_at), instruments, tz, responses),
     h("section", { class: "card", id: "due", "aria-labelledby": "due-title" },
       h("h2", { id: "due-title", text: "Due now" }),
       openDue.length ? h("ul", { class: "due-list", id: "therapist-due-list" }, openDue.map((d) => dueItem(d, instruments, tz, null)))

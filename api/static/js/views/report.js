@@ -62,7 +62,7 @@ export async function renderReport(main, { patientId, sessionId }, current, isCu
         h("h3", { text: period.nPossible ? `${period.label} (${formatDayRange(period.firstDay, period.lastDay)})` : `${period.label} (no days: the next medicine session came first)` }),
         !period.nPossible ? null : entries.length
           ? dataTable(`Notes, ${period.label}`, ["When", "Text", "Tags", "Mood", "Body"],
-            entries.map((j) => [formatDateTime(j.at, tz), j.text, j.tags.join(", "), j.mood ?? "–", j.body ?? "–"]))
+            entries.map((j) => [formatDateTime(j.at, tz), j.text, j.tags.join(", "), j.mood ?? "–", j.body ?? "–"]), { stack: true })
           : h("p", { class: "muted", text: "No notes." }))),
       h("p", { class: "small muted", text: "ln RMSSD = natural log of the root mean square of successive RR differences. Somatrace is not a medical device and gives no diagnosis." })));
 }

@@ -65,10 +65,22 @@ export async function renderResearch(main, _params, _current, isCurrent) {
         return;
       }
       mount(outcome, h("p", { class: "muted", text: "Checking what the export would hold…" }));
-      const preview = await get("/v1/cohort/preview", {
-        format: data.format, start: data.start, end: data.end, date_shift: data.date_shift ? "true" : "false",
-        patients: picked ? picked.join(",") : undefined,
-      });
+      const refused = (err) => mount(outcome, h("p", { class: "notice notice-error", role: "alert", id: "export-message",
+        text: `The export was refused: ${err.message}${err.status === 429 ? " Please wait a minute and try again." : ""}` }));
+      let preview;
+      try {
+        preview = await get("/v1/cohort/preview", {
+          format: data.format, start: data.start, end: data.end, date_shift: data.date_shift ? "true" : "false",
+          patients: picked ? picked.join(",") : undefined,
+        });
+      } catch (err) {
+        if (err.fields && Array.isArray(err.fields.errors) && err.fields.errors.length) {
+          mount(outcome);
+          throw err; // the form shows each field's message
+        }
+        refused(err);
+        return;
+      }
       if (preview.empty) {
         mount(outcome, h("p", { class: "notice notice-warn", role: "alert", id: "export-message", text: `Nothing to export: ${preview.message}` }));
         return;
@@ -93,6 +105,8 @@ export async function renderResearch(main, _params, _current, isCurrent) {
         mount(outcome, h("p", { class: "notice notice-ok", id: "export-message",
           text: `Downloaded ${file.filename} (${megabytes(file.received)}, ${patients} patient${patients === "1" ? "" : "s"}). Its data_dictionary.md describes every column.` }));
         announce("The export was downloaded.", "ok");
+      } catch (err) {
+        refused(err);
       } finally {
         progress.hidden = true;
       }

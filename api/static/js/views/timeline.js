@@ -223,7 +223,7 @@ export async function buildTimeline(patient, { simplified = false, isCurrent = (
       fmt(d.lnRmssd),
       d.rolling7d !== null ? `${fmt(d.rolling7d)} (${d.rollingDays} of 7, ${d.rollingFairDays} fair)` : "–",
       d.bandLow !== null ? `${fmt(d.bandLow)}–${fmt(d.bandHigh)} ${d.bandPosition || ""}`.trim() : "–",
-      fmt(d.restingHr, 0), fmt(d.stressIndex, 0), fmt(d.wearHours, 1), d.source,
+      fmt(d.restingHr, 0), fmt(d.stressIndex, 1), fmt(d.wearHours, 1), d.source,
     ]), { id: "daily-table" })));
 
   const cards = h("div", { class: "cards", id: "session-cards" });
