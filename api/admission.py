@@ -15,8 +15,8 @@ from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.asgi_errors import json_error_message
 from api.metrics import SHED_REQUESTS
-from api.middleware import json_error_message
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ headers are ``api.proxies``'s, back-pressure ``api.admission``'s, metrics ``api.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -16,7 +15,7 @@ import psycopg
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body
+from api.asgi_errors import json_error_message
 from api.proxies import TrustedProxyMiddleware
 from api.settings import Settings
 
@@ -85,26 +84,6 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def json_error_message(
-    status: int,
-    code: str,
-    message: str,
-    fields: dict[str, object] | None = None,
-    extra_headers: Iterable[tuple[bytes, bytes]] = (),
-) -> tuple[Message, Message]:
-    """The ``http.response.start`` and ``http.response.body`` messages of an error envelope."""
-    body = json.dumps(error_body(code, message, dict(fields or {}))).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *extra_headers,
-    ]
-    return (
-        {"type": "http.response.start", "status": status, "headers": headers},
-        {"type": "http.response.body", "body": body},
-    )
 
 
 class UnhandledErrorMiddleware:

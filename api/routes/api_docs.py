@@ -26,13 +26,28 @@ ASSETS: Final[dict[str, str]] = {
     "swagger-ui.css": "text/css",
     "redoc.standalone.js": "text/javascript",
 }
-#: The dashboard's policy plus what the two bundles need: Swagger UI's icons are ``data:`` images;
+#: What the two bundles need beyond the dashboard's policy: Swagger UI's icons are ``data:`` images;
 #: Redoc's styled-components insert ``<style>`` elements and its search runs in a ``blob:`` worker.
-#: Scripts stay ``'self'`` only.
-DOCS_CONTENT_SECURITY_POLICY: Final[str] = (
-    f"{CONTENT_SECURITY_POLICY}; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "worker-src 'self' blob:"
-)
+#: Scripts stay ``'self'``.
+DOCS_DIRECTIVES: Final[dict[str, str]] = {
+    "img-src": "'self' data:",
+    "style-src": "'self' 'unsafe-inline'",
+    "worker-src": "'self' blob:",
+}
+
+
+def docs_policy(base: str = CONTENT_SECURITY_POLICY) -> str:
+    """``base`` with ``DOCS_DIRECTIVES`` set (replacing a directive of the same name, never twice)."""
+    directives: dict[str, str] = {}
+    for part in base.split(";"):
+        name, _, value = part.strip().partition(" ")
+        if name:
+            directives[name] = value
+    directives.update(DOCS_DIRECTIVES)
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+DOCS_CONTENT_SECURITY_POLICY: Final[str] = docs_policy()
 _HEADERS: Final[dict[str, str]] = {
     "Content-Security-Policy": DOCS_CONTENT_SECURITY_POLICY,
     "Cache-Control": "no-cache",

@@ -97,7 +97,9 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise DemoError(f"cannot listen on {host}:{port}: {exc.strerror}; use --port") from exc
+        raise DemoError(
+            f"cannot listen on {host}:{port}: {exc.strerror}; choose another with --port"
+        ) from exc
     sock.listen(128)
     sock.setblocking(False)
     return sock
@@ -165,6 +167,8 @@ async def run_demo(
 
     ``progress`` is started by the caller (it reports the loading of this module already).
     """
+    # The port first: a busy one is one line before anything slow (PostgreSQL, imports) starts.
+    sock = _bind(host, port)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -185,8 +189,8 @@ async def run_demo(
                 console,
                 settings,
                 prepared,
+                sock,
                 host,
-                port,
                 duration_s,
                 stop,
                 data_dir,
@@ -195,6 +199,7 @@ async def run_demo(
                 pool,
             )
     finally:
+        sock.close()
         progress.stop()
         # On Ctrl-C the worker processes (same process group) stop with us; nothing waits for them.
         pool.shutdown(wait=False, cancel_futures=True)
@@ -233,8 +238,8 @@ async def _serve_and_seed(
     console: Console,
     settings: Settings,
     prepared: _Prepared,
+    sock: socket.socket,
     host: str,
-    port: int,
     duration_s: float | None,
     stop: asyncio.Event,
     data_dir: Path,
@@ -249,7 +254,6 @@ async def _serve_and_seed(
     from somatrace.demo.live import LiveStream
 
     conninfo = prepared.conninfo
-    sock = _bind(host, port)
     bound_port = int(sock.getsockname()[1])
     url = f"http://{'[' + host + ']' if ':' in host else host}:{bound_port}"
     app = create_app(settings, conninfo)

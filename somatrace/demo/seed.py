@@ -398,9 +398,9 @@ class Seeder:
 
     The first patient comes first: account, sessions and journal through the HTTP API while its
     beats go through the ingest path, then the analysis worker's recompute job in a pool process
-    (beside it: its questionnaires, the other patients' accounts and stories); ``on_first_ready``
-    runs as soon as its timeline is complete. Then the others' beats are stored and their analyses
-    run at once, one process each.
+    (beside it only its questionnaires); ``on_first_ready`` runs as soon as its timeline is
+    complete. Then the others' accounts, stories and beats are stored and their analyses run at
+    once, one process each.
 
     A patient's beats are all stored before its analysis starts: the worker recomputes a patient's
     whole dirty range, so beats arriving during a recompute would make the next one redo it.
@@ -454,18 +454,18 @@ class Seeder:
                 self._beats(first, sim, 0),
             )
             self.progress.end("0.people")
-            # The first patient's analysis gets a core to itself and the database the other; beside
-            # it only HTTP calls run (its questionnaires, the others' accounts and stories).
+            # The first patient's analysis gets a core to itself: beside it only its questionnaires
+            # (a second or so). Everything else waits, even the other pool process's imports and
+            # the others' argon2-hashed logins, which would take CPU from it on 2 cores.
             first_analysis = asyncio.ensure_future(self._analyse(first, 0))
-            self.warm_pool()
-            others_people = asyncio.ensure_future(self._people_of_others(api, therapist, others))
             try:
                 await self._answers(api, therapist, token, first, sim, 0)
                 await first_analysis
-                await on_first_ready(self.result)
-                people = await others_people
             finally:
-                others_people.cancel()
+                first_analysis.cancel()
+            await on_first_ready(self.result)
+            self.warm_pool()
+            people = await self._people_of_others(api, therapist, others)
         stored: list[SeededPatient] = []
         for i, (patient, other_sim) in enumerate(people, start=1):
             await self._beats(patient, other_sim, i)
@@ -522,7 +522,8 @@ class Seeder:
 
     def warm_pool(self) -> None:
         """Start the pool's other processes (each imports the analysis libraries, seconds of CPU):
-        the caller started one for the first patient, the rest start once its analysis runs."""
+        the caller started one for the first patient, the rest start once it is ready (their
+        imports then overlap the others' accounts and beats)."""
         loop = asyncio.get_running_loop()
         while self._warmed < self.processes:
             loop.run_in_executor(self.pool, warm_up)
