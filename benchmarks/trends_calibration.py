@@ -13,7 +13,9 @@ drift {no, +0.005/day} × baseline {14, 28, 60} days. Per condition it simulates
   change, the mean minimal detectable change and the share of periods that got a verdict;
 
 then a summary: worst family-wise rate, the null cells above 5 % beyond Monte-Carlo error
-(one-sided 99 %), worst badge rate. The exit status is 1 when a null cell fails.
+(one-sided 99 %), worst badge rate. Over ~100 null cells a cell at a true 5 % crosses that bound
+now and then by chance, so a cell above it is simulated again with ``--confirm`` fresh patients
+(4,000) and judged on the pooled counts. The exit status is 1 when a null cell still fails.
 
     nice -n 10 python benchmarks/trends_calibration.py [--quick] [--null 1000] [--power 1000]
         [--processes 2] [--rho-rule bootstrap|plugin|upper] [--section all|grid|minimum]
@@ -194,9 +196,18 @@ def print_power(results: dict[tuple[float, float, float, bool, int], list[CellRe
         )
 
 
-def summary(null: list[CellResult], power: dict[object, list[CellResult]]) -> bool:
+def summary(
+    null: list[CellResult],
+    power: dict[object, list[CellResult]],
+    confirmed: dict[Cell, CellResult] | None = None,
+) -> bool:
+    """Print the summary; ``confirmed`` holds the pooled counts of the cells re-simulated because
+    their first 1,000 patients were above the limit (see :func:`confirm`)."""
+    confirmed = confirmed or {}
     worst = max(null, key=lambda r: r.fwer)
-    failing = [r for r in null if r.fwer > fwer_limit(r.n_patients)]
+    first_stage = [r for r in null if r.fwer > fwer_limit(r.n_patients)]
+    failing = [confirmed.get(r.cell, r) for r in first_stage]
+    failing = [r for r in failing if r.fwer > fwer_limit(r.n_patients)]
     stable = [r for r in null if not r.cell.drift]
     drifting = [r for r in null if r.cell.drift]
     worst_badge = max(stable, key=lambda r: r.badge_rate)
@@ -217,9 +228,20 @@ def summary(null: list[CellResult], power: dict[object, list[CellResult]]) -> bo
         "  null coverage of 0, worst cell: "
         + ", ".join(f"{n} {x:.1%}" for n, x in zip(PERIOD_NAMES, coverage, strict=True))
     )
-    print(f"  null cells above the limit: {len(failing)}")
-    for r in failing:
-        print(f"    {r.cell.label()}: {r.fwer:.1%} > {fwer_limit(r.n_patients):.1%}")
+    print(
+        f"  null cells above the limit: {len(first_stage)} at first, {len(failing)} after "
+        "re-simulating them with fresh patients (pooled counts)"
+    )
+    for r in first_stage:
+        pooled = confirmed.get(r.cell)
+        again = (
+            f"; pooled with {pooled.n_patients - r.n_patients} fresh patients "
+            f"{pooled.fwer:.1%} (limit {fwer_limit(pooled.n_patients):.1%}): "
+            f"{'still above' if pooled.fwer > fwer_limit(pooled.n_patients) else 'holds'}"
+            if pooled is not None
+            else ""
+        )
+        print(f"    {r.cell.label()}: {r.fwer:.1%} > {fwer_limit(r.n_patients):.1%}{again}")
     print(
         f"  badge outside the {BAND_LEVEL:.0%} band (stable null cells): worst "
         f"{worst_badge.badge_rate:.1%} ({worst_badge.cell.label()}), mean "
@@ -256,6 +278,12 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=2, help="worker processes (at most 2)")
     parser.add_argument("--rho-rule", default="bootstrap", choices=("bootstrap", "plugin", "upper"))
     parser.add_argument("--seed", type=int, default=20261)
+    parser.add_argument(
+        "--confirm",
+        type=int,
+        default=4000,
+        help="fresh patients for a null cell above the limit (pooled; 0: none)",
+    )
     parser.add_argument(
         "--section",
         default="all",
@@ -304,7 +332,22 @@ def main() -> int:
         rs.sort(key=lambda r: PERIOD_NAMES.index(r.cell.effect_in))
     print_null(null)
     print_power(power)  # type: ignore[arg-type]
-    ok = summary(null, power)
+    confirmed: dict[Cell, CellResult] = {}
+    above = [r for r in null if r.fwer > fwer_limit(r.n_patients)]
+    if above and args.confirm > 0:
+        # With ~100 null cells, a cell whose true rate is at 5 % exceeds the one-sided 99 % bound
+        # now and then by chance; such a cell is simulated again with fresh patients and judged
+        # on the pooled counts (a two-stage Monte-Carlo test), which a really inflated rate fails.
+        again = [
+            Task(r.cell, min(CHUNK, args.confirm - start), (args.seed, 99, k, c), rule, 0)
+            for k, r in enumerate(above)
+            for c, start in enumerate(range(0, args.confirm, CHUNK))
+        ]
+        with ctx.Pool(processes) as pool:
+            for task, res in zip(again, pool.imap(_run, again), strict=True):
+                base = confirmed.get(task.cell, merged[task.cell])
+                confirmed[task.cell] = base.merge(res)
+    ok = summary(null, power, confirmed)
     patients = sum(r.n_patients for r in merged.values())
     print(
         f"\n{patients} simulated patients in {elapsed:.0f} s "
