@@ -3,15 +3,18 @@
 The pool fails fast: a connection is checked before it is handed out (a stale one is replaced, never
 given to a request), and a request waits at most ``checkout_timeout_s`` for one, so during a database
 outage or when every connection is busy a request gets ``DatabaseUnavailable`` (503 with
-``Retry-After``) at once instead of hanging. Reconnecting is left to the pool's background workers.
+``Retry-After``) at once instead of hanging. Reconnecting is left to the pool's background workers;
+while they are still backing off after the database has returned, a request that finds no pooled
+connection is served on a short-lived connection of its own instead of failing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Final
+from typing import Final, cast
 
 import psycopg
 from psycopg.rows import dict_row
@@ -25,6 +28,9 @@ logger = logging.getLogger(__name__)
 CHECKOUT_TIMEOUT_S: Final[float] = 0.5
 #: Longest wait for a new server connection (libpq ``connect_timeout`` takes whole seconds).
 CONNECT_TIMEOUT_S: Final[int] = 2
+#: Longest wait for a request's own connection when the pool has none to give (it may still be
+#: backing off after an outage), s: with the checkout wait, an answer stays within a second.
+DIRECT_CONNECT_TIMEOUT_S: Final[float] = 0.4
 #: ``Retry-After`` (s) when the database is down, and when every connection is busy.
 RETRY_AFTER_DOWN_S: Final[int] = 5
 RETRY_AFTER_BUSY_S: Final[int] = 1
@@ -110,19 +116,53 @@ class Database:
             ``fields["busy"]`` says which), or the connection failed while in use.
         """
         try:
-            async with self.pool.connection() as conn:
+            async with self._checkout() as conn:
                 yield conn
-        except (PoolTimeout, TooManyRequests) as exc:
-            busy = self.busy()
-            retry = RETRY_AFTER_BUSY_S if busy else RETRY_AFTER_DOWN_S
-            message = "the server is busy" if busy else "the database is unavailable"
-            raise DatabaseUnavailable(
-                f"{message}; try again in {retry} s", busy=busy, retry_after_s=retry
-            ) from exc
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(
                 f"database error: {_first_line(exc)}", busy=False, retry_after_s=RETRY_AFTER_DOWN_S
             ) from exc
+
+    @asynccontextmanager
+    async def _checkout(self) -> AsyncIterator[psycopg.AsyncConnection[dict[str, object]]]:
+        pooled = self.pool.connection()
+        try:
+            conn = await pooled.__aenter__()
+        except (PoolTimeout, TooManyRequests) as exc:
+            busy = self.busy()
+            own = (
+                await self._own_connection() if isinstance(exc, PoolTimeout) and not busy else None
+            )
+            if own is None:
+                retry = RETRY_AFTER_BUSY_S if busy else RETRY_AFTER_DOWN_S
+                message = "the server is busy" if busy else "the database is unavailable"
+                raise DatabaseUnavailable(
+                    f"{message}; try again in {retry} s", busy=busy, retry_after_s=retry
+                ) from exc
+            logger.info("no pooled connection yet (the pool is reconnecting): one of its own")
+            async with own:
+                yield own
+            return
+        try:
+            yield conn
+        except BaseException as body_exc:
+            if not await pooled.__aexit__(type(body_exc), body_exc, body_exc.__traceback__):
+                raise
+        else:
+            await pooled.__aexit__(None, None, None)
+
+    async def _own_connection(self) -> psycopg.AsyncConnection[dict[str, object]] | None:
+        """A connection outside the pool, or ``None`` when the database does not answer in time."""
+        try:
+            conn = await asyncio.wait_for(
+                psycopg.AsyncConnection.connect(
+                    self.conninfo, autocommit=True, row_factory=dict_row, connect_timeout=1
+                ),
+                timeout=DIRECT_CONNECT_TIMEOUT_S,
+            )
+        except (psycopg.OperationalError, TimeoutError):
+            return None
+        return cast(psycopg.AsyncConnection[dict[str, object]], conn)
 
 
 def connect_sync(conninfo: str) -> psycopg.Connection[dict[str, object]]:
