@@ -36,7 +36,7 @@ COUNTED_LINE = re.compile(
     re.M,
 )
 #: A prediction of the time left (the analysis steps predict from the beats they analyse).
-LEFT_LINE = re.compile(r"^\[\s*\d+\.\d s\] .+, \d+ s so far, about \d+ s left$", re.M)
+LEFT_LINE = re.compile(r"^\[\s*\d+\.\d s\] .+ \d+ s so far, about \d+ s left$", re.M)
 READY_LINE = re.compile(r"Somatrace demo ready at (http://127\.0\.0\.1:\d+)")
 RUNNING_LINE = re.compile(r"Somatrace demo running at (http://127\.0\.0\.1:\d+)")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "demo"
