@@ -106,6 +106,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: Signing key of the apps the tests serve (test databases only).
+TEST_SIGNING_KEY = "integration-test-signing-key-" + "k" * 32
+
+
+@contextmanager
+def serve_app(db_url: str, data_dir: Path, **settings: Any) -> Iterator[str]:
+    """The real app on ``db_url`` under uvicorn in a thread, without the in-process worker; yields
+    its base URL. ``settings`` override the test defaults."""
+    values: dict[str, Any] = {
+        "secret_key": TEST_SIGNING_KEY,
+        "database_url": db_url,
+        "data_dir": data_dir,
+        "worker_in_process": False,
+        **settings,
+    }
+    with serve_in_thread(create_app(Settings(**values), db_url)) as url:
+        yield url
+
+
 @contextmanager
 def serve_in_thread(app: Any, *, start_timeout_s: float = 60.0) -> Iterator[str]:
     """Run ``app`` under a real uvicorn server on a free loopback port; yields its base URL."""

@@ -14,12 +14,10 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
 
-from api.app import create_app
 from api.auth.passwords import hash_password
-from api.settings import Settings
 
 from ...conftest import fresh_database
-from ..conftest import serve_in_thread
+from ..conftest import serve_app
 from ..dashboard_browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -52,13 +50,7 @@ def base_url(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 "VALUES (%s, %s, 'therapist', 'Dr. Docs', now())",
                 (EMAIL, hash_password(PASSWORD)),
             )
-        settings = Settings(
-            secret_key="api-docs-browser-signing-key-" + "k" * 32,
-            database_url=db_url,
-            data_dir=tmp_path_factory.mktemp("api-docs"),
-            worker_in_process=False,
-        )
-        with serve_in_thread(create_app(settings, db_url)) as url:
+        with serve_app(db_url, tmp_path_factory.mktemp("api-docs")) as url:
             yield url
 
 

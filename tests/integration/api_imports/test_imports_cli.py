@@ -11,13 +11,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.app import create_app
 from api.auth.passwords import hash_password
-from api.settings import Settings
 
 from ...conftest import fresh_database
 from ...unit.api_imports.samples import apple_health_zip, kubios_text
-from ..conftest import serve_in_thread
+from ..conftest import serve_app
 
 pytestmark = pytest.mark.integration
 PASSWORD = "import-cli-password"
@@ -36,13 +34,7 @@ def server(
                 "INSERT INTO users (email, password_hash, role, patient_id) VALUES (%s, %s, 'patient', %s)",
                 ("cli-patient@example.org", hash_password(PASSWORD), pid),
             )
-        settings = Settings(
-            secret_key="import-cli-signing-key-" + "k" * 32,
-            database_url=db_url,
-            data_dir=tmp_path_factory.mktemp("import-cli"),
-            worker_in_process=False,
-        )
-        with serve_in_thread(create_app(settings, db_url)) as url:
+        with serve_app(db_url, tmp_path_factory.mktemp("import-cli")) as url:
             yield url, db_url
 
 

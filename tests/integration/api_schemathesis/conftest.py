@@ -11,12 +11,10 @@ import httpx
 import psycopg
 import pytest
 
-from api.app import create_app
 from api.auth.passwords import hash_password
-from api.settings import Settings
 
 from ...conftest import fresh_database
-from ..conftest import serve_in_thread
+from ..conftest import serve_app
 
 PASSWORD = "schemathesis-password"
 
@@ -76,12 +74,8 @@ def live_server(
     pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """uvicorn serving the real app in a thread, on a database made for this module."""
-    with fresh_database(pg_admin_url, "somatrace_schemathesis", migrated=True) as db_url:
-        settings = Settings(
-            secret_key="schemathesis-signing-key-" + "z" * 32,
-            database_url=db_url,
-            data_dir=tmp_path_factory.mktemp("schemathesis"),
-            worker_in_process=False,
-        )
-        with serve_in_thread(create_app(settings, db_url)) as url:
-            yield _seed(url, db_url)
+    with (
+        fresh_database(pg_admin_url, "somatrace_schemathesis", migrated=True) as db_url,
+        serve_app(db_url, tmp_path_factory.mktemp("schemathesis")) as url,
+    ):
+        yield _seed(url, db_url)

@@ -36,9 +36,7 @@ from psycopg.rows import dict_row
 from analysis.band import NormalBand
 from analysis.reading import UsualRange, judge_reading
 from analysis.trends import daily_trend, medicine_days_of
-from api.app import create_app
 from api.auth.passwords import hash_password
-from api.settings import Settings
 from api.trend_view import daily_frame, patient_today
 from collector.beats import BeatClock
 from collector.gatt import parse_heart_rate_measurement
@@ -46,7 +44,7 @@ from collector.quirks import profile_for
 from wire import ticks_to_ms
 
 from ...conftest import fresh_database
-from ..conftest import serve_in_thread
+from ..conftest import serve_app
 from ..dashboard_browser.conftest import ARTIFACTS, AXE_FAILING_IMPACTS, AXE_JS
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -141,15 +139,11 @@ def straps() -> Iterator[list[EmulatedStrap]]:
 
 @pytest.fixture(scope="module")
 def server(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with fresh_database(pg_admin_url, "somatrace_phone_reading", migrated=True) as db_url:
-        settings = Settings(
-            secret_key="phone-reading-signing-key-" + "k" * 32,
-            database_url=db_url,
-            data_dir=tmp_path_factory.mktemp("phone"),
-            worker_in_process=False,
-        )
-        with serve_in_thread(create_app(settings, db_url)) as url:
-            yield _seed(url, db_url)
+    with (
+        fresh_database(pg_admin_url, "somatrace_phone_reading", migrated=True) as db_url,
+        serve_app(db_url, tmp_path_factory.mktemp("phone")) as url,
+    ):
+        yield _seed(url, db_url)
 
 
 class EmulatedStrap:

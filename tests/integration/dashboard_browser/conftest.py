@@ -25,17 +25,15 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 from psycopg.rows import dict_row
 
-from api.app import create_app
 from api.auth.passwords import hash_password
 from api.instruments.loader import load_catalog
-from api.settings import Settings
 from api.worker.runner import run_until_idle
 from somatrace.demo.accounts import PATIENTS as DEMO_PATIENTS
 from somatrace.demo.questionnaires import plan_answers
 from somatrace.demo.story import SimulatedPatient, simulate_patient
 
 from ...conftest import fresh_database
-from ..conftest import free_port, serve_in_thread
+from ..conftest import free_port, serve_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -255,15 +253,11 @@ def _seed(base_url: str, db_url: str) -> Dashboard:
 @pytest.fixture(scope="module")
 def dashboard(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     """uvicorn serving the real app in a thread on a database seeded for this module."""
-    with fresh_database(pg_admin_url, "somatrace_dashboard", migrated=True) as db_url:
-        settings = Settings(
-            secret_key="dashboard-browser-signing-key-" + "k" * 32,
-            database_url=db_url,
-            data_dir=tmp_path_factory.mktemp("dashboard"),
-            worker_in_process=False,
-        )
-        with serve_in_thread(create_app(settings, db_url)) as url:
-            yield _seed(url, db_url)
+    with (
+        fresh_database(pg_admin_url, "somatrace_dashboard", migrated=True) as db_url,
+        serve_app(db_url, tmp_path_factory.mktemp("dashboard")) as url,
+    ):
+        yield _seed(url, db_url)
 
 
 @pytest.fixture(scope="module")
@@ -549,12 +543,8 @@ def _seed_clinic(base_url: str, db_url: str) -> Clinic:
 @pytest.fixture(scope="module")
 def clinic(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     """uvicorn serving the real app in a thread on a database seeded as a working clinic."""
-    with fresh_database(pg_admin_url, "somatrace_clinic", migrated=True) as db_url:
-        settings = Settings(
-            secret_key="dashboard-clinic-signing-key-" + "c" * 32,
-            database_url=db_url,
-            data_dir=tmp_path_factory.mktemp("clinic"),
-            worker_in_process=False,
-        )
-        with serve_in_thread(create_app(settings, db_url)) as url:
-            yield _seed_clinic(url, db_url)
+    with (
+        fresh_database(pg_admin_url, "somatrace_clinic", migrated=True) as db_url,
+        serve_app(db_url, tmp_path_factory.mktemp("clinic")) as url,
+    ):
+        yield _seed_clinic(url, db_url)
