@@ -101,6 +101,20 @@ export async function request(method, path, { query, json } = {}) {
   return data;
 }
 
+/** A multipart upload (`FormData`) by POST with the bearer token; throws ApiError like `request`. */
+export async function upload(path, formData) {
+  const current = session();
+  const headers = { Accept: "application/json" };
+  if (current) headers.Authorization = `Bearer ${current.token}`;
+  const response = await fetch(new URL(path, window.location.origin), { method: "POST", headers, body: formData });
+  const data = await readJson(response);
+  if (!response.ok) {
+    if (response.status === 401) logout();
+    throw toError(response, data);
+  }
+  return data;
+}
+
 export const get = (path, query) => request("GET", path, { query });
 export const post = (path, json) => request("POST", path, { json });
 export const put = (path, json) => request("PUT", path, { json });

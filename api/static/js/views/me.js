@@ -8,6 +8,7 @@ import { recordSection } from "./me_record.js";
 import { sessionsSection } from "./me_sessions.js";
 import { journalSection, renderJournalEdit } from "./me_journal.js";
 import { strapSection } from "./me_strap.js";
+import { importSection } from "./import_form.js";
 import { consentSection } from "./me_consent.js";
 import { questionnairesSection, remindersSection } from "./me_questionnaires.js";
 
@@ -27,6 +28,7 @@ export const PATIENT_SECTIONS = [
   sessionsSection,
   journalSection,
   strapSection,
+  ({ patient }) => importSection(patient, { intro: "Readings you already have from Apple Health, a Garmin, Wahoo or Polar device, Elite HRV, HRV4Training or Kubios can be added here. Nothing is stored twice; a file that cannot be read stores nothing." }),
   remindersSection,
   consentSection,
 ];

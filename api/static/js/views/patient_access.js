@@ -8,6 +8,7 @@ import { buildForm } from "../forms.js";
 import { pairingPanel } from "../pairing.js";
 import { linkPanel } from "../share.js";
 import { strapList } from "./me_strap.js";
+import { importSection } from "./import_form.js";
 import { patientHeader } from "./patient_tabs.js";
 
 const INVITE_STATES = {
@@ -155,6 +156,7 @@ export async function renderAccess(main, { patientId }, _current, isCurrent) {
     loginSection(patient, login, invites || [], refresh),
     strapsSection(patient, devices || [], refresh),
     consentSection(patient),
+    importSection(patient, { idPrefix: "import", title: "Import a file from the patient's device", zoneOwner: "the patient's" }),
     detailsSection(patient),
   ]);
   if (!isCurrent()) return;
