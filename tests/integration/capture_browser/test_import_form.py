@@ -4,25 +4,16 @@ start, and a file that cannot be read stores nothing; all said in plain words on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from ...unit.api_imports.samples import ALL, kubios_text
-from .test_browser_reading import PASSWORD, PHONE, Server, axe, server, shot
+from .test_browser_reading import Server, _login, axe, server, shot
+from .test_offline_app import page
 
-__all__ = ["server"]  # the module's seeded server fixture
+__all__ = ["page", "server"]  # the phone-sized page and the module's seeded server fixtures
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-
-@pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
-    ctx = browser.new_context(viewport=PHONE)
-    p = ctx.new_page()
-    yield p
-    ctx.close()
 
 
 def _imported_beats(server: Server) -> int:
@@ -43,11 +34,7 @@ def _upload(page: Page, name: str, data: bytes, start: str | None = None) -> Non
 
 
 def test_the_patient_imports_a_file_from_their_own_device(page: Page, server: Server) -> None:
-    page.goto(f"{server.base_url}/#/login")
-    page.fill("#login-email", server.email)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_function("() => document.body.dataset.ready === '#/me'", timeout=60_000)
+    _login(page, server)
     expect(page.locator("#import-title")).to_be_visible()
 
     page.click("#import-submit")  # nothing chosen: the form says so and sends nothing

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page
 
 from api.middleware import CONTENT_SECURITY_POLICY
 
-from .test_browser_reading import PASSWORD, PHONE, Server, axe, server, shot
+from .test_browser_reading import PHONE, Server, _login, axe, server, shot
 
 __all__ = ["server"]  # the module's seeded server fixture
 
@@ -25,14 +25,6 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
     p = ctx.new_page()
     yield p
     ctx.close()
-
-
-def _login(page: Page, server: Server) -> None:
-    page.goto(f"{server.base_url}/#/login")
-    page.fill("#login-email", server.email)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_function("() => document.body.dataset.ready === '#/me'", timeout=60_000)
 
 
 def test_manifest_and_service_worker_are_served_with_the_policy_that_allows_them(
